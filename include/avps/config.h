@@ -1,0 +1,105 @@
+/**
+ * @file config.h
+ * @brief Compile-time configuration of libavps: defaults and consistency checks.
+ *
+ * This is the only header that reads user configuration. Define
+ * AVPS_CONFIG_FILE (for example `-DAVPS_CONFIG_FILE='"my_avps_config.h"'`) to
+ * include a file of your own first; every option below then keeps its default
+ * unless that file (or the compiler command line) defines it. Each CMake option
+ * of the same name maps to exactly one of these macros.
+ *
+ * No option weakens the validation of guest data: a hypervisor never has a
+ * trusted guest.
+ */
+#ifndef AVPS_CONFIG_H
+#define AVPS_CONFIG_H
+
+#if defined(AVPS_CONFIG_FILE)
+#include AVPS_CONFIG_FILE
+#endif
+
+/** @defgroup config Compile-time configuration
+ * @{ */
+
+/** Largest queue size any virtqueue accepts (1..32768). Split queues also
+ *  need a power of two, packed queues do not (VIRTIO 1.2 §2.7, §2.8). */
+#ifndef AVPS_CONFIG_VQ_MAX_SIZE
+#define AVPS_CONFIG_VQ_MAX_SIZE 32768u
+#endif
+
+/** Build the packed-virtqueue engine (1) or leave it out (0). */
+#ifndef AVPS_CONFIG_ENABLE_PACKED
+#define AVPS_CONFIG_ENABLE_PACKED 1
+#endif
+
+/** Accept VIRTIO_F_INDIRECT_DESC tables (1) or never offer them (0). */
+#ifndef AVPS_CONFIG_ENABLE_INDIRECT
+#define AVPS_CONFIG_ENABLE_INDIRECT 1
+#endif
+
+/** Support VIRTIO_F_EVENT_IDX notification suppression (1) or not (0). */
+#ifndef AVPS_CONFIG_ENABLE_EVENT_IDX
+#define AVPS_CONFIG_ENABLE_EVENT_IDX 1
+#endif
+
+/** Support VIRTIO_F_IN_ORDER batched used updates (1) or not (0). */
+#ifndef AVPS_CONFIG_ENABLE_IN_ORDER
+#define AVPS_CONFIG_ENABLE_IN_ORDER 1
+#endif
+
+/** Largest byte range a single guest-memory translation may ask for.
+ *  A descriptor longer than this is a guest range error. */
+#ifndef AVPS_CONFIG_MAX_SEG_LEN
+#define AVPS_CONFIG_MAX_SEG_LEN 0xffffffffu
+#endif
+
+/** Report events through the port's report op: 0 = never, 1 = guest and
+ *  backend faults, 2 = also informational events. */
+#ifndef AVPS_CONFIG_REPORT_LEVEL
+#define AVPS_CONFIG_REPORT_LEVEL 2
+#endif
+
+/** Check the embedding program's contract with AVPS_ASSERT (1) or compile
+ *  those checks out (0). Guest data never reaches an assert either way. */
+#ifndef AVPS_CONFIG_ASSERT
+#define AVPS_CONFIG_ASSERT 1
+#endif
+
+/** Call the port's lock/unlock around public entry points of objects that
+ *  were given a lock context (1), or compile locking out (0). */
+#ifndef AVPS_CONFIG_ENABLE_LOCKING
+#define AVPS_CONFIG_ENABLE_LOCKING 1
+#endif
+
+/** @} */
+
+/* ---- consistency checks ------------------------------------------------ */
+#if AVPS_CONFIG_VQ_MAX_SIZE < 1 || AVPS_CONFIG_VQ_MAX_SIZE > 32768
+#error "AVPS_CONFIG_VQ_MAX_SIZE must be in 1..32768"
+#endif
+#if AVPS_CONFIG_ENABLE_PACKED != 0 && AVPS_CONFIG_ENABLE_PACKED != 1
+#error "AVPS_CONFIG_ENABLE_PACKED must be 0 or 1"
+#endif
+#if AVPS_CONFIG_ENABLE_INDIRECT != 0 && AVPS_CONFIG_ENABLE_INDIRECT != 1
+#error "AVPS_CONFIG_ENABLE_INDIRECT must be 0 or 1"
+#endif
+#if AVPS_CONFIG_ENABLE_EVENT_IDX != 0 && AVPS_CONFIG_ENABLE_EVENT_IDX != 1
+#error "AVPS_CONFIG_ENABLE_EVENT_IDX must be 0 or 1"
+#endif
+#if AVPS_CONFIG_ENABLE_IN_ORDER != 0 && AVPS_CONFIG_ENABLE_IN_ORDER != 1
+#error "AVPS_CONFIG_ENABLE_IN_ORDER must be 0 or 1"
+#endif
+#if AVPS_CONFIG_MAX_SEG_LEN < 1 || AVPS_CONFIG_MAX_SEG_LEN > 0xffffffff
+#error "AVPS_CONFIG_MAX_SEG_LEN must be in 1..0xffffffff"
+#endif
+#if AVPS_CONFIG_REPORT_LEVEL < 0 || AVPS_CONFIG_REPORT_LEVEL > 2
+#error "AVPS_CONFIG_REPORT_LEVEL must be 0, 1 or 2"
+#endif
+#if AVPS_CONFIG_ASSERT != 0 && AVPS_CONFIG_ASSERT != 1
+#error "AVPS_CONFIG_ASSERT must be 0 or 1"
+#endif
+#if AVPS_CONFIG_ENABLE_LOCKING != 0 && AVPS_CONFIG_ENABLE_LOCKING != 1
+#error "AVPS_CONFIG_ENABLE_LOCKING must be 0 or 1"
+#endif
+
+#endif /* AVPS_CONFIG_H */

@@ -1,0 +1,192 @@
+/*
+ * Packed virtqueue engine, device side (VIRTIO 1.2 §2.8).
+ *
+ * One descriptor ring shared both ways. A descriptor is available when its
+ * AVAIL bit equals the driver wrap counter we expect and its USED bit does
+ * not; we write used descriptors with both bits equal to our wrap counter.
+ */
+#include "vq_priv.h"
+
+#if AVPS_CONFIG_ENABLE_PACKED
+
+static inline struct avps_pvirtq_desc *ring_(const struct avps_vq *vq)
+{
+    return (struct avps_pvirtq_desc *)vq->ring_hva[AVPS_VQ_AREA_DESC];
+}
+
+static inline bool is_avail_(uint16_t flags, uint8_t wrap)
+{
+    const bool a = (flags & AVPS_VRING_PACKED_DESC_F_AVAIL) != 0u;
+    const bool u = (flags & AVPS_VRING_PACKED_DESC_F_USED) != 0u;
+
+    return a == (wrap != 0u) && u != (wrap != 0u);
+}
+
+static inline uint16_t load_flags_(const struct avps_vq *vq, uint16_t pos)
+{
+    const struct avps_pvirtq_desc *d = &ring_(vq)[pos];
+
+    avps_cache_inval_(vq->host, d, sizeof *d);
+    return avps_shm_load16_(&d->flags);
+}
+
+int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+{
+    const struct avps_pvirtq_desc *ring = ring_(vq);
+    uint16_t pos = vq->last_avail;
+    uint8_t wrap = vq->avail_wrap;
+    uint16_t flags = load_flags_(vq, pos);
+    uint16_t ndesc = 0;
+    uint16_t id = 0;
+    struct avps_walk_ w;
+    struct avps_chain_ c;
+
+    if (!is_avail_(flags, wrap))
+        return 0;
+    /* Every ring entry is held by a buffer in flight, yet one is offered:
+     * the driver reused a descriptor (CVE-2016-5403's class). */
+    if (vq->inflight_desc >= vq->size)
+        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, vq->inflight_desc);
+
+    avps_walk_init_(&w, vq, req, skip);
+    /* Bounded: ndesc grows each pass and may not pass the free entries. */
+    for (;;) {
+        struct avps_pvirtq_desc raw;
+
+        /* Fields only after the flags said the descriptor is ours. */
+        AVPS_RMB();
+        avps_shm_copy_in_(&raw, &ring[pos], sizeof raw);
+        ndesc++;
+        if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
+            /* §2.8.7: an indirect descriptor stands alone in its list. */
+            if (ndesc != 1u || (flags & AVPS_VRING_DESC_F_NEXT) != 0u)
+                avps_walk_error_(&w, AVPS_E_GUEST_DESC, flags);
+            else if (w.err == 0)
+                (void)avps_walk_indirect_(&w, avps_from_le64(raw.addr),
+                                          avps_from_le32(raw.len), true);
+        } else if (w.err == 0) {
+            (void)avps_walk_buf_(&w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
+                                 (flags & AVPS_VRING_DESC_F_WRITE) != 0u);
+        }
+        /* §2.8.6: the buffer id is the one in the last descriptor. */
+        id = avps_from_le16(raw.id);
+        if (++pos == vq->size) {
+            pos = 0;
+            wrap ^= 1u;
+        }
+        if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u)
+            break;
+        /* The list may not be longer than the entries not in flight. */
+        if ((uint32_t)vq->inflight_desc + ndesc >= vq->size)
+            return avps_vq_fail_(vq, AVPS_E_GUEST_LOOP, id, ndesc);
+        flags = load_flags_(vq, pos);
+        /* §2.8.6: the driver makes the whole list available before its
+         * first descriptor; a hole means a torn or forged list. */
+        if (!is_avail_(flags, wrap))
+            return avps_vq_fail_(vq, AVPS_E_GUEST_DESC, id, flags);
+    }
+
+    /* spdk#3860: the id indexes our slots, so bound it first. */
+    if (id >= vq->size)
+        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, id, id);
+    if (vq->slots[id].ndesc != 0u)
+        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, id, id);
+
+    if (!w.nospc || w.err != 0) {
+        vq->last_avail = pos;
+        vq->avail_wrap = wrap;
+    }
+    c.id = id;
+    c.ndesc = ndesc;
+    return avps_vq_finish_chain_(vq, &w, &c);
+}
+
+void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
+{
+    struct avps_pvirtq_desc *d = &ring_(vq)[vq->used_idx];
+    uint16_t flags = vq->used_wrap ? (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL |
+                                                AVPS_VRING_PACKED_DESC_F_USED)
+                                   : 0u;
+
+    if (len != 0u)
+        flags |= AVPS_VRING_DESC_F_WRITE;
+    avps_shm_store16_(&d->id, id);
+    avps_shm_store32_(&d->len, len);
+    /* §2.8.21: id and len (and the buffer's data) before the flags. */
+    AVPS_WMB();
+    avps_shm_store16_(&d->flags, flags);
+    avps_cache_clean_(vq->host, d, sizeof *d);
+    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DESC] + 16u * (uint64_t)vq->used_idx,
+                sizeof *d);
+
+    /* Skip the rest of the list (or of the in-order batch). */
+    vq->used_idx = (uint16_t)(vq->used_idx + ndesc);
+    if (vq->used_idx >= vq->size) {
+        vq->used_idx = (uint16_t)(vq->used_idx - vq->size);
+        vq->used_wrap ^= 1u;
+    }
+}
+
+static inline bool need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+    return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
+}
+
+bool avps_packed_need_notify_(struct avps_vq *vq)
+{
+    const struct avps_pvirtq_event_suppress *drv =
+        (const struct avps_pvirtq_event_suppress *)vq->ring_hva[AVPS_VQ_AREA_DRIVER];
+    uint16_t flags;
+    uint16_t off_wrap;
+    uint16_t event;
+
+    AVPS_MB();
+    avps_cache_inval_(vq->host, drv, sizeof *drv);
+    flags = (uint16_t)(avps_shm_load16_(&drv->flags) & 3u);
+    if (flags == AVPS_VRING_PACKED_EVENT_FLAG_DISABLE)
+        return false;
+    /* ENABLE, reserved 3, or DESC without EVENT_IDX: notify. */
+    if (flags != AVPS_VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx)
+        return true;
+    if (vq->unsignalled >= vq->size)
+        return true;
+    AVPS_RMB();
+    off_wrap = avps_shm_load16_(&drv->off_wrap);
+    event = (uint16_t)(off_wrap & 0x7fffu);
+    /* An event in the previous lap sits size entries back. */
+    if ((off_wrap >> AVPS_VRING_PACKED_EVENT_WRAP_SHIFT) != vq->used_wrap)
+        event = (uint16_t)(event - vq->size);
+    return need_event_(event, vq->used_idx,
+                       (uint16_t)(vq->used_idx - (uint16_t)vq->unsignalled));
+}
+
+void avps_packed_kick_(struct avps_vq *vq, bool enable)
+{
+    struct avps_pvirtq_event_suppress *dev =
+        (struct avps_pvirtq_event_suppress *)vq->ring_hva[AVPS_VQ_AREA_DEVICE];
+
+    if (!enable) {
+        avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_DISABLE);
+    } else if (vq->event_idx) {
+        avps_shm_store16_(&dev->off_wrap,
+                          (uint16_t)(vq->last_avail |
+                                     (uint16_t)(vq->avail_wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT)));
+        AVPS_WMB();
+        avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_DESC);
+    } else {
+        avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_ENABLE);
+    }
+    avps_cache_clean_(vq->host, dev, sizeof *dev);
+    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE], sizeof *dev);
+}
+
+int avps_packed_pending_(struct avps_vq *vq)
+{
+    AVPS_MB();
+    return is_avail_(load_flags_(vq, vq->last_avail), vq->avail_wrap) ? 1 : 0;
+}
+
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int avps_packed_left_out_;
+#endif /* AVPS_CONFIG_ENABLE_PACKED */

@@ -1,0 +1,792 @@
+/*
+ * Virtqueue engine, layout-independent part: setup, the chain walker that
+ * carries the hostile-driver rules (DESIGN.md §6), in-flight bookkeeping,
+ * completions, notifications and state save/restore.
+ */
+#include "vq_priv.h"
+
+/* ---- setup ------------------------------------------------------------- */
+
+int avps_vq_init(struct avps_vq *vq, const struct avps_host *host,
+                 const struct avps_vq_cfg *cfg)
+{
+    int err;
+
+    if (vq == NULL || cfg == NULL || cfg->slots == NULL || cfg->num_slots == 0u)
+        return AVPS_E_INVAL;
+    err = avps_host_check(host);
+    if (err != AVPS_OK)
+        return err;
+    memset(vq, 0, sizeof *vq);
+    vq->host = host;
+    vq->slots = cfg->slots;
+    vq->num_slots = cfg->num_slots;
+    vq->irq = cfg->irq;
+    vq->broken_fn = cfg->broken;
+    vq->owner = cfg->owner;
+    vq->dev_id = cfg->dev_id;
+    vq->vector = cfg->vector;
+    vq->index = cfg->index;
+    return AVPS_OK;
+}
+
+static void vq_unmap_rings_(struct avps_vq *vq)
+{
+    for (unsigned int i = 0; i < 3u; i++) {
+        if (vq->ring_hva[i] != NULL)
+            avps_gmem_unmap_(vq->host, vq->ring_hva[i], vq->ring_span[i]);
+        vq->ring_hva[i] = NULL;
+        vq->ring_span[i] = 0;
+        vq->ring_gpa[i] = 0;
+    }
+}
+
+static void vq_clear_state_(struct avps_vq *vq)
+{
+    uint32_t n = vq->num_slots;
+
+    memset(vq->slots, 0, (size_t)n * sizeof vq->slots[0]);
+    vq->last_avail = 0;
+    vq->shadow_avail = 0;
+    vq->used_idx = 0;
+    vq->avail_wrap = 1;
+    vq->used_wrap = 1;
+    vq->inflight = 0;
+    vq->inflight_desc = 0;
+    vq->unsignalled = 0;
+    vq->pop_seq = 0;
+    vq->done_seq = 0;
+    vq->kick_off = 0;
+}
+
+void avps_vq_reset(struct avps_vq *vq)
+{
+    AVPS_ASSERT(vq != NULL && vq->host != NULL);
+    vq_unmap_rings_(vq);
+    vq_clear_state_(vq);
+    vq->enabled = 0;
+    vq->broken = 0;
+    vq->size = 0;
+}
+
+int avps_vq_fail_(struct avps_vq *vq, int err, uint16_t id, uint64_t val)
+{
+    const uint64_t a = avps_vq_ev_a_(vq, id);
+
+    vq->stats.guest_errors++;
+    if (vq->broken)
+        return err;
+    vq->broken = 1;
+    avps_report_(vq->host, avps_err_event_(err), vq->dev_id, a, val);
+    avps_report_(vq->host, AVPS_EV_QUEUE_BROKEN, vq->dev_id, a, (uint64_t)(int64_t)err);
+    if (vq->broken_fn != NULL)
+        vq->broken_fn(vq->owner, vq, err);
+    return err;
+}
+
+/* Map one ring area whole, checking its alignment. */
+static int vq_map_area_(struct avps_vq *vq, unsigned int area, uint64_t gpa,
+                        uint64_t len, uint64_t align, unsigned int access)
+{
+    void *hva = NULL;
+    int err;
+
+    if ((gpa & (align - 1u)) != 0u)
+        return AVPS_E_GUEST_RANGE;
+    err = avps_gmem_map_whole_(vq->host, gpa, len, access | vq->access, &hva);
+    if (err != AVPS_OK)
+        return err;
+    vq->ring_hva[area] = hva;
+    vq->ring_span[area] = len;
+    vq->ring_gpa[area] = gpa;
+    return AVPS_OK;
+}
+
+static bool feature_(uint64_t f, unsigned int bit)
+{
+    return (f & AVPS_VIRTIO_BIT(bit)) != 0u;
+}
+
+int avps_vq_enable(struct avps_vq *vq, const struct avps_vq_ring *ring)
+{
+    const unsigned int rw = AVPS_ACCESS_READ | AVPS_ACCESS_WRITE;
+    uint16_t n;
+    bool packed;
+    int err;
+
+    AVPS_ASSERT(vq != NULL && vq->host != NULL && ring != NULL);
+    if (vq->enabled || vq->broken)
+        return AVPS_E_STATE;
+    n = ring->size;
+    packed = feature_(ring->features, AVPS_VIRTIO_F_RING_PACKED);
+    if (n == 0u || n > AVPS_CONFIG_VQ_MAX_SIZE || n > vq->num_slots)
+        return AVPS_E_INVAL;
+    if ((packed && !AVPS_CONFIG_ENABLE_PACKED) ||
+        (feature_(ring->features, AVPS_VIRTIO_F_INDIRECT_DESC) && !AVPS_CONFIG_ENABLE_INDIRECT) ||
+        (feature_(ring->features, AVPS_VIRTIO_F_EVENT_IDX) && !AVPS_CONFIG_ENABLE_EVENT_IDX) ||
+        (feature_(ring->features, AVPS_VIRTIO_F_IN_ORDER) && !AVPS_CONFIG_ENABLE_IN_ORDER))
+        return AVPS_E_INVAL;
+
+    vq_clear_state_(vq);
+    vq->size = n;
+    vq->packed = packed;
+    vq->event_idx = feature_(ring->features, AVPS_VIRTIO_F_EVENT_IDX);
+    vq->indirect = feature_(ring->features, AVPS_VIRTIO_F_INDIRECT_DESC);
+    vq->in_order = feature_(ring->features, AVPS_VIRTIO_F_IN_ORDER);
+    vq->notif_data = feature_(ring->features, AVPS_VIRTIO_F_NOTIFICATION_DATA);
+    vq->access = feature_(ring->features, AVPS_VIRTIO_F_ACCESS_PLATFORM) ? AVPS_ACCESS_IOVA : 0u;
+
+    /* §2.7: split queue sizes are powers of two. */
+    if (!packed && (n & (n - 1u)) != 0u) {
+        err = AVPS_E_GUEST_RANGE;
+    } else if (packed) {
+        err = vq_map_area_(vq, AVPS_VQ_AREA_DESC, ring->desc, AVPS_VRING_DESC_BYTES(n),
+                           AVPS_VRING_DESC_ALIGN, rw);
+        if (err == AVPS_OK)
+            err = vq_map_area_(vq, AVPS_VQ_AREA_DRIVER, ring->driver, 4u,
+                               AVPS_VRING_PACKED_EVENT_AREA_ALIGN, AVPS_ACCESS_READ);
+        if (err == AVPS_OK)
+            err = vq_map_area_(vq, AVPS_VQ_AREA_DEVICE, ring->device, 4u,
+                               AVPS_VRING_PACKED_EVENT_AREA_ALIGN, rw);
+    } else {
+        err = vq_map_area_(vq, AVPS_VQ_AREA_DESC, ring->desc, AVPS_VRING_DESC_BYTES(n),
+                           AVPS_VRING_DESC_ALIGN, AVPS_ACCESS_READ);
+        if (err == AVPS_OK)
+            err = vq_map_area_(vq, AVPS_VQ_AREA_DRIVER, ring->driver,
+                               AVPS_VRING_AVAIL_BYTES(n), AVPS_VRING_AVAIL_ALIGN,
+                               AVPS_ACCESS_READ);
+        if (err == AVPS_OK)
+            err = vq_map_area_(vq, AVPS_VQ_AREA_DEVICE, ring->device,
+                               AVPS_VRING_USED_BYTES(n), AVPS_VRING_USED_ALIGN, rw);
+    }
+    if (err != AVPS_OK) {
+        vq_unmap_rings_(vq);
+        return avps_vq_fail_(vq, err, 0u, ring->desc);
+    }
+    vq->enabled = 1;
+    return AVPS_OK;
+}
+
+bool avps_vq_ready(const struct avps_vq *vq)
+{
+    return vq != NULL && vq->enabled && !vq->broken;
+}
+
+bool avps_vq_is_broken(const struct avps_vq *vq)
+{
+    return vq != NULL && vq->broken;
+}
+
+const struct avps_vq_stats *avps_vq_stats(const struct avps_vq *vq)
+{
+    AVPS_ASSERT(vq != NULL);
+    return &vq->stats;
+}
+
+/* ---- the chain walker: every per-descriptor rule, both layouts --------- */
+
+int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
+{
+    struct avps_vq *vq = w->vq;
+    struct avps_vq_req *req = w->req;
+    const unsigned int access =
+        vq->access | (write ? AVPS_ACCESS_WRITE : AVPS_ACCESS_READ);
+    uint64_t left = len;
+
+    /* Every descriptor counts, zero-length ones included (CVE-2016-6490). */
+    if (++w->visited > vq->size) {
+        avps_walk_error_(w, AVPS_E_GUEST_LOOP, w->visited);
+        return AVPS_E_GUEST_LOOP;
+    }
+    /* §2.7.4.2: device-writable elements come after device-readable ones. */
+    if (!write && w->writing) {
+        avps_walk_error_(w, AVPS_E_GUEST_DESC, addr);
+        return AVPS_E_GUEST_DESC;
+    }
+    w->writing = w->writing || write;
+    /* §2.7.5: the chain's total stays below 2^32 bytes. */
+    if ((uint64_t)len > (uint64_t)UINT32_MAX - w->rd_len - w->wr_len) {
+        avps_walk_error_(w, AVPS_E_GUEST_RANGE, len);
+        return AVPS_E_GUEST_RANGE;
+    }
+    if (write)
+        w->wr_len += len;
+    else
+        w->rd_len += len;
+    if (!w->translate || w->nospc)
+        return AVPS_OK; /* skipping, or counting only: no translation */
+
+    /* Translate the whole range (CVE-2018-1059), a segment per region. */
+    while (left > 0u) {
+        struct avps_span s;
+        int err;
+
+        if (w->nseg >= req->seg_max) {
+            w->nospc = true;
+            return AVPS_OK;
+        }
+        err = avps_gmem_span_(vq->host, addr, left, access, &s);
+        if (err != AVPS_OK) {
+            avps_walk_error_(w, err, addr);
+            return err;
+        }
+        req->seg[w->nseg].base = s.hva;
+        req->seg[w->nseg].gpa = addr;
+        req->seg[w->nseg].len = (uint32_t)s.len;
+        w->nseg++;
+        if (write)
+            req->n_wr++;
+        else
+            req->n_rd++;
+        addr += s.len;
+        left -= s.len;
+    }
+    return AVPS_OK;
+}
+
+/* Walk an indirect table. Split tables chain by next (each entry < the table
+ * length); packed tables are sequential and only WRITE is meaningful (§2.8.7).
+ * A table need not be aligned or contiguous in host memory (rust-vmm#220,
+ * qemu-devel 2024-01 indirect pointer arithmetic): a split table is copied one
+ * descriptor at a time through the choke point. */
+int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
+                        bool packed)
+{
+    struct avps_vq *vq = w->vq;
+    const uint32_t n = len / 16u;
+    void *table = NULL;
+    uint32_t i = 0;
+    int err;
+
+    if (!vq->indirect || len == 0u || (len % 16u) != 0u) {
+        avps_walk_error_(w, AVPS_E_GUEST_DESC, len);
+        return AVPS_E_GUEST_DESC;
+    }
+    /* Fast path: the whole table in one host range. Otherwise read entry by
+     * entry, each read checked whole. */
+    if (avps_gmem_map_whole_(vq->host, addr, len, vq->access | AVPS_ACCESS_READ,
+                             &table) != AVPS_OK)
+        table = NULL;
+    if (table != NULL)
+        avps_cache_inval_(vq->host, table, len);
+
+    /* Bounded: walk_buf fails once more than size entries are visited, and
+     * i only takes values below n. */
+    for (;;) {
+        struct avps_vring_desc raw;
+        uint16_t flags;
+
+        if (table != NULL) {
+            avps_shm_copy_in_(&raw, (const uint8_t *)table + (size_t)i * 16u, 16u);
+        } else {
+            err = avps_gmem_read_(vq->host, addr + (uint64_t)i * 16u, &raw, 16u, vq->access);
+            if (err != AVPS_OK) {
+                avps_walk_error_(w, err, addr + (uint64_t)i * 16u);
+                break;
+            }
+        }
+        flags = avps_from_le16(raw.flags);
+        if (!packed && (flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
+            /* §2.7.5.3.1: only one table per descriptor, no nesting. */
+            err = AVPS_E_GUEST_DESC;
+            avps_walk_error_(w, err, flags);
+            break;
+        }
+        err = avps_walk_buf_(w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
+                             (flags & AVPS_VRING_DESC_F_WRITE) != 0u);
+        if (err != AVPS_OK)
+            break;
+        if (packed) {
+            if (++i >= n)
+                break;
+        } else {
+            uint16_t next = avps_from_le16(raw.next);
+
+            if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u)
+                break;
+            if (next >= n) {
+                err = AVPS_E_GUEST_DESC;
+                avps_walk_error_(w, err, next);
+                break;
+            }
+            i = next;
+        }
+    }
+    if (table != NULL)
+        avps_gmem_unmap_(vq->host, table, len);
+    return w->err;
+}
+
+void avps_walk_release_(struct avps_walk_ *w)
+{
+    struct avps_vq_req *req = w->req;
+
+    for (uint32_t i = 0; i < w->nseg; i++)
+        avps_gmem_unmap_(w->vq->host, req->seg[i].base, req->seg[i].len);
+    req->n_rd = 0;
+    req->n_wr = 0;
+}
+
+void avps_vq_req_unmap(struct avps_vq *vq, struct avps_vq_req *req)
+{
+    AVPS_ASSERT(vq != NULL && req != NULL);
+    if (vq->host->ops->unmap == NULL)
+        return;
+    for (uint32_t i = 0; i < (uint32_t)req->n_rd + req->n_wr; i++)
+        avps_gmem_unmap_(vq->host, req->seg[i].base, req->seg[i].len);
+    req->n_rd = 0;
+    req->n_wr = 0;
+}
+
+/* ---- taking chains ----------------------------------------------------- */
+
+/* Return a malformed chain at once with used length 0. With IN_ORDER that is
+ * only allowed when nothing older is in flight; otherwise the queue breaks. */
+static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
+                    const struct avps_chain_ *c)
+{
+    const uint64_t a = avps_vq_ev_a_(vq, c->id);
+
+    if (vq->in_order && vq->inflight != 0u)
+        return avps_vq_fail_(vq, w->err, c->id, w->err_val);
+    vq->stats.guest_errors++;
+    vq->stats.dropped++;
+    avps_report_(vq->host, avps_err_event_(w->err), vq->dev_id, a, w->err_val);
+    avps_report_(vq->host, AVPS_EV_CHAIN_DROPPED, vq->dev_id, a, (uint64_t)(int64_t)w->err);
+#if AVPS_CONFIG_ENABLE_PACKED
+    if (vq->packed) {
+        avps_packed_put_used_(vq, c->id, 0u, c->ndesc);
+        vq->unsignalled += c->ndesc;
+    } else
+#endif
+    {
+        avps_split_put_used_(vq, 0u, c->id, 0u);
+        avps_split_publish_(vq, 1u);
+        vq->unsignalled++;
+    }
+    vq->pop_seq++;
+    vq->done_seq++;
+    return AVPS_VQ_DROPPED_;
+}
+
+int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
+                          const struct avps_chain_ *c)
+{
+    struct avps_vq_slot *slot = &vq->slots[c->id];
+    struct avps_vq_req *req = w->req;
+
+    if (w->err != 0) {
+        avps_walk_release_(w);
+        return vq_drop_(vq, w, c);
+    }
+    if (w->nospc) {
+        avps_walk_release_(w);
+        req->id = c->id;
+        return AVPS_E_NOSPC;
+    }
+    slot->ndesc = c->ndesc;
+    slot->wr_len = (uint32_t)w->wr_len;
+    slot->seq = vq->pop_seq++;
+    vq->inflight++;
+    vq->inflight_desc = (uint16_t)(vq->inflight_desc + c->ndesc);
+    vq->stats.popped++;
+    req->id = c->id;
+    req->rd_len = (uint32_t)w->rd_len;
+    req->wr_len = (uint32_t)w->wr_len;
+    return 1;
+}
+
+static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+{
+    /* Each dropped chain consumes ring entries, so this ends; the bound also
+     * keeps a guest that keeps publishing bad chains from holding us here. */
+    for (uint32_t round = 0; round <= vq->size; round++) {
+        int r;
+
+        req->n_rd = 0;
+        req->n_wr = 0;
+        req->rd_len = 0;
+        req->wr_len = 0;
+#if AVPS_CONFIG_ENABLE_PACKED
+        if (vq->packed)
+            r = avps_packed_pop_one_(vq, req, skip);
+        else
+#endif
+            r = avps_split_pop_one_(vq, req, skip);
+        if (r != AVPS_VQ_DROPPED_)
+            return r;
+    }
+    return 0;
+}
+
+int avps_vq_pop(struct avps_vq *vq, struct avps_vq_req *req)
+{
+    AVPS_ASSERT(vq != NULL && req != NULL && (req->seg != NULL || req->seg_max == 0u));
+    if (!vq->enabled || vq->broken)
+        return AVPS_E_STATE;
+    return vq_take_(vq, req, false);
+}
+
+int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
+{
+    struct avps_vq_req req;
+    int r;
+
+    AVPS_ASSERT(vq != NULL && id != NULL);
+    if (!vq->enabled || vq->broken)
+        return AVPS_E_STATE;
+    memset(&req, 0, sizeof req);
+    r = vq_take_(vq, &req, true);
+    if (r == 1)
+        *id = req.id;
+    return r;
+}
+
+/* ---- completions ------------------------------------------------------- */
+
+static int vq_check_used_(const struct avps_vq *vq, uint16_t id, uint32_t len,
+                          uint16_t seq_expected)
+{
+    const struct avps_vq_slot *slot;
+
+    if (id >= vq->size)
+        return AVPS_E_INVAL;
+    slot = &vq->slots[id];
+    if (slot->ndesc == 0u || len > slot->wr_len)
+        return AVPS_E_INVAL;
+    if (vq->in_order && slot->seq != seq_expected)
+        return AVPS_E_INVAL;
+    return AVPS_OK;
+}
+
+static void vq_release_slot_(struct avps_vq *vq, uint16_t id)
+{
+    struct avps_vq_slot *slot = &vq->slots[id];
+
+    vq->inflight--;
+    vq->inflight_desc = (uint16_t)(vq->inflight_desc - slot->ndesc);
+    slot->ndesc = 0;
+    slot->wr_len = 0;
+    vq->done_seq++;
+    vq->stats.pushed++;
+}
+
+int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n)
+{
+    uint16_t seq;
+    size_t i;
+
+    AVPS_ASSERT(vq != NULL && (used != NULL || n == 0u));
+    if (!vq->enabled || vq->broken)
+        return AVPS_E_STATE;
+    if (n > vq->inflight)
+        return AVPS_E_INVAL;
+    /* Check every entry before writing any: a caller bug changes nothing. */
+    seq = vq->done_seq;
+    for (i = 0; i < n; i++) {
+        if (vq_check_used_(vq, used[i].id, used[i].len, seq) != AVPS_OK)
+            return AVPS_E_INVAL;
+        for (size_t j = 0; j < i; j++) {
+            if (used[j].id == used[i].id)
+                return AVPS_E_INVAL;
+        }
+        seq++;
+    }
+
+#if AVPS_CONFIG_ENABLE_PACKED
+    if (vq->packed) {
+        uint16_t run_desc = 0;
+
+        for (i = 0; i < n; i++) {
+            const struct avps_vq_slot *slot = &vq->slots[used[i].id];
+            const bool last = i + 1u == n;
+
+            run_desc = (uint16_t)(run_desc + slot->ndesc);
+            /* §2.8.10: with IN_ORDER, buffers used completely may share one
+             * used descriptor, that of the last buffer of the run. */
+            if (vq->in_order && !last && used[i].len == slot->wr_len)
+                continue;
+            avps_packed_put_used_(vq, used[i].id, used[i].len, run_desc);
+            vq->unsignalled += run_desc;
+            run_desc = 0;
+        }
+        for (i = 0; i < n; i++)
+            vq_release_slot_(vq, used[i].id);
+        return AVPS_OK;
+    }
+#endif
+    {
+        uint16_t off = 0;
+        uint16_t run = 0;
+
+        for (i = 0; i < n; i++) {
+            const struct avps_vq_slot *slot = &vq->slots[used[i].id];
+            const bool last = i + 1u == n;
+
+            run++;
+            /* §2.7.9: one used entry per run of completely used buffers,
+             * written where the run's first buffer would go. */
+            if (vq->in_order && !last && used[i].len == slot->wr_len)
+                continue;
+            avps_split_put_used_(vq, off, used[i].id, used[i].len);
+            off = (uint16_t)(off + run);
+            run = 0;
+        }
+        avps_split_publish_(vq, (uint16_t)n);
+        vq->unsignalled += (uint32_t)n;
+        for (i = 0; i < n; i++)
+            vq_release_slot_(vq, used[i].id);
+    }
+    return AVPS_OK;
+}
+
+int avps_vq_push(struct avps_vq *vq, uint16_t id, uint32_t len)
+{
+    struct avps_vq_used u;
+
+    u.id = id;
+    u.len = len;
+    return avps_vq_push_n(vq, &u, 1u);
+}
+
+/* ---- notifications ----------------------------------------------------- */
+
+int avps_vq_notify(struct avps_vq *vq)
+{
+    bool need;
+
+    AVPS_ASSERT(vq != NULL);
+    if (!vq->enabled || vq->broken)
+        return AVPS_E_STATE;
+    if (vq->unsignalled == 0u)
+        return 0;
+#if AVPS_CONFIG_ENABLE_PACKED
+    if (vq->packed)
+        need = avps_packed_need_notify_(vq);
+    else
+#endif
+        need = avps_split_need_notify_(vq);
+    vq->unsignalled = 0;
+    if (!need) {
+        vq->stats.suppressed++;
+        return 0;
+    }
+    vq->stats.notified++;
+    if (vq->irq != NULL) {
+        int err = vq->irq(vq->owner, vq);
+
+        return err < 0 ? err : 1;
+    }
+    {
+        int err = avps_inject_(vq->host, vq->vector);
+
+        return err < 0 ? err : 1;
+    }
+}
+
+static int vq_kick_(struct avps_vq *vq, bool enable)
+{
+    AVPS_ASSERT(vq != NULL);
+    if (!vq->enabled || vq->broken)
+        return AVPS_E_STATE;
+    vq->kick_off = (uint8_t)(enable ? 0u : 1u);
+#if AVPS_CONFIG_ENABLE_PACKED
+    if (vq->packed) {
+        avps_packed_kick_(vq, enable);
+        return enable ? avps_packed_pending_(vq) : AVPS_OK;
+    }
+#endif
+    avps_split_kick_(vq, enable);
+    return enable ? avps_split_pending_(vq) : AVPS_OK;
+}
+
+int avps_vq_kick_disable(struct avps_vq *vq)
+{
+    return vq_kick_(vq, false);
+}
+
+int avps_vq_kick_enable(struct avps_vq *vq)
+{
+    return vq_kick_(vq, true);
+}
+
+int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
+{
+    const uint16_t qidx = AVPS_NOTIFY_DATA_VQ(value);
+    const uint16_t off = AVPS_NOTIFY_DATA_OFF(value);
+    const uint16_t wrap = AVPS_NOTIFY_DATA_WRAP(value);
+    bool ok;
+    int pending;
+
+    AVPS_ASSERT(vq != NULL);
+    if (!vq->enabled || vq->broken)
+        return AVPS_E_STATE;
+    if (!vq->notif_data)
+        return AVPS_E_INVAL;
+    if (vq->packed) {
+        /* next_off is a ring position, next_wrap the driver's wrap counter. */
+        ok = qidx == vq->index && off < vq->size;
+        pending = off != vq->last_avail || wrap != vq->avail_wrap;
+    } else {
+        /* Split: next_off|next_wrap is the whole 16-bit available index. */
+        const uint16_t idx = (uint16_t)(off | (uint16_t)(wrap << 15));
+
+        ok = qidx == vq->index && (uint16_t)(idx - vq->last_avail) <= vq->size;
+        pending = idx != vq->last_avail;
+    }
+    if (!ok) {
+        vq->stats.guest_errors++;
+        avps_report_(vq->host, AVPS_EV_NOTIFY_DATA, vq->dev_id,
+                     avps_vq_ev_a_(vq, 0u), value);
+        return AVPS_E_GUEST_INDEX;
+    }
+    return pending;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+int avps_vq_save(const struct avps_vq *vq, struct avps_vq_state *st)
+{
+    AVPS_ASSERT(vq != NULL && st != NULL);
+    if (!vq->enabled)
+        return AVPS_E_STATE;
+    memset(st, 0, sizeof *st);
+    st->last_avail = vq->last_avail;
+    st->used_idx = vq->used_idx;
+    st->avail_wrap = vq->avail_wrap;
+    st->used_wrap = vq->used_wrap;
+    st->inflight = vq->inflight;
+    st->first_seq = vq->done_seq;
+    return AVPS_OK;
+}
+
+int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
+{
+    uint32_t busy = 0;
+    uint32_t descs = 0;
+    uint32_t expect_descs;
+
+    AVPS_ASSERT(vq != NULL && st != NULL);
+    if (!vq->enabled)
+        return AVPS_E_STATE;
+    if (st->inflight > vq->size)
+        return AVPS_E_GUEST_STATE;
+    for (uint32_t i = 0; i < vq->size; i++) {
+        const struct avps_vq_slot *s = &vq->slots[i];
+
+        if (s->ndesc == 0u)
+            continue;
+        if (s->ndesc > vq->size || (!vq->packed && s->ndesc != 1u))
+            return AVPS_E_GUEST_STATE;
+        busy++;
+        descs += s->ndesc;
+    }
+    for (uint32_t i = vq->size; i < vq->num_slots; i++) {
+        if (vq->slots[i].ndesc != 0u)
+            return AVPS_E_GUEST_STATE;
+    }
+    if (busy != st->inflight)
+        return AVPS_E_GUEST_STATE;
+    if (vq->packed) {
+        if (st->last_avail >= vq->size || st->used_idx >= vq->size ||
+            st->avail_wrap > 1u || st->used_wrap > 1u)
+            return AVPS_E_GUEST_STATE;
+        if (st->avail_wrap == st->used_wrap) {
+            if (st->last_avail < st->used_idx)
+                return AVPS_E_GUEST_STATE;
+            expect_descs = (uint32_t)st->last_avail - st->used_idx;
+        } else {
+            if (st->last_avail > st->used_idx)
+                return AVPS_E_GUEST_STATE;
+            expect_descs = (uint32_t)vq->size - st->used_idx + st->last_avail;
+        }
+        if (descs != expect_descs)
+            return AVPS_E_GUEST_STATE;
+    } else if ((uint16_t)(st->last_avail - st->used_idx) != st->inflight) {
+        return AVPS_E_GUEST_STATE;
+    }
+
+    if (vq->in_order) {
+        /* The in-flight set must be numbered first_seq .. first_seq +
+         * inflight - 1, each number once: that is the completion order. */
+        uint32_t seen[(AVPS_CONFIG_VQ_MAX_SIZE + 31u) / 32u];
+
+        memset(seen, 0, sizeof seen);
+        for (uint32_t i = 0; i < vq->size; i++) {
+            uint16_t k;
+
+            if (vq->slots[i].ndesc == 0u)
+                continue;
+            k = (uint16_t)(vq->slots[i].seq - st->first_seq);
+            if (k >= st->inflight || (seen[k / 32u] & (1u << (k % 32u))) != 0u)
+                return AVPS_E_GUEST_STATE;
+            seen[k / 32u] |= 1u << (k % 32u);
+        }
+    }
+
+    vq->last_avail = st->last_avail;
+    vq->shadow_avail = st->last_avail;
+    vq->used_idx = st->used_idx;
+    vq->avail_wrap = st->avail_wrap;
+    vq->used_wrap = st->used_wrap;
+    vq->inflight = st->inflight;
+    vq->inflight_desc = (uint16_t)descs;
+    vq->unsignalled = 0;
+    vq->done_seq = st->first_seq;
+    vq->pop_seq = (uint16_t)(st->first_seq + st->inflight);
+    return AVPS_OK;
+}
+
+/* ---- byte-stream access to a request ----------------------------------- */
+
+uint32_t avps_vq_req_read(const struct avps_vq_req *req, uint32_t off, void *buf,
+                          uint32_t len)
+{
+    uint8_t *dst = (uint8_t *)buf;
+    uint32_t done = 0;
+
+    AVPS_ASSERT(req != NULL && (buf != NULL || len == 0u));
+    for (uint32_t i = 0; i < req->n_rd && done < len; i++) {
+        const struct avps_vq_seg *s = &req->seg[i];
+        uint32_t n;
+
+        if (off >= s->len) {
+            off -= s->len;
+            continue;
+        }
+        n = s->len - off;
+        if (n > len - done)
+            n = len - done;
+        memcpy(dst + done, (const uint8_t *)s->base + off, n);
+        done += n;
+        off = 0;
+    }
+    return done;
+}
+
+uint32_t avps_vq_req_write(struct avps_vq *vq, const struct avps_vq_req *req,
+                           uint32_t off, const void *buf, uint32_t len)
+{
+    const uint8_t *src = (const uint8_t *)buf;
+    uint32_t done = 0;
+
+    AVPS_ASSERT(vq != NULL && req != NULL && (buf != NULL || len == 0u));
+    for (uint32_t i = req->n_rd; i < (uint32_t)req->n_rd + req->n_wr && done < len; i++) {
+        const struct avps_vq_seg *s = &req->seg[i];
+        uint32_t n;
+
+        if (off >= s->len) {
+            off -= s->len;
+            continue;
+        }
+        n = s->len - off;
+        if (n > len - done)
+            n = len - done;
+        memcpy((uint8_t *)s->base + off, src + done, n);
+        avps_cache_clean_(vq->host, (uint8_t *)s->base + off, n);
+        avps_dirty_(vq->host, s->gpa + off, n);
+        done += n;
+        off = 0;
+    }
+    return done;
+}

@@ -1,0 +1,103 @@
+/*
+ * lib/virtqueue internal interface, shared by the common code (vq.c) and the
+ * two layout engines (split.c, packed.c). One hostile-driver policy serves
+ * both layouts: the chain walker below applies every per-descriptor rule.
+ */
+#ifndef AVPS_VQ_PRIV_H
+#define AVPS_VQ_PRIV_H
+
+#include <avps/virtio/features.h>
+#include <avps/virtio/ring.h>
+#include <avps/virtqueue.h>
+
+#include "../core/core_priv.h"
+
+enum { AVPS_VQ_AREA_DESC = 0, AVPS_VQ_AREA_DRIVER = 1, AVPS_VQ_AREA_DEVICE = 2 };
+
+/* Outcome of taking one chain, beyond the public return codes. */
+#define AVPS_VQ_DROPPED_ 2 /* a malformed chain was returned with length 0 */
+
+/* State of one chain walk. */
+struct avps_walk_ {
+    struct avps_vq *vq;
+    struct avps_vq_req *req; /* receives segments, totals and the id */
+    uint32_t visited;        /* buffer descriptors seen, zero-length included */
+    uint32_t nseg;           /* segments filled */
+    uint64_t rd_len;
+    uint64_t wr_len;
+    int err;                 /* first recoverable guest error, or 0 */
+    uint64_t err_val;        /* its detail value */
+    bool writing;            /* a device-writable descriptor was seen */
+    bool nospc;              /* req->seg is full; translation stopped */
+    bool translate;          /* false when skipping: check, do not map */
+};
+
+/* Once the chain is known (split: the head; packed: the id), what to do. */
+struct avps_chain_ {
+    uint16_t id;
+    uint16_t ndesc; /* ring entries the chain used (packed); 1 for split */
+};
+
+static inline void avps_walk_init_(struct avps_walk_ *w, struct avps_vq *vq,
+                                   struct avps_vq_req *req, bool skip)
+{
+    memset(w, 0, sizeof *w);
+    w->vq = vq;
+    w->req = req;
+    w->translate = !skip;
+}
+
+/* Record the first recoverable guest error of this chain. */
+static inline void avps_walk_error_(struct avps_walk_ *w, int err, uint64_t val)
+{
+    if (w->err == 0) {
+        w->err = err;
+        w->err_val = val;
+    }
+}
+
+int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write);
+int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
+                        bool packed);
+void avps_walk_release_(struct avps_walk_ *w);
+
+/* Sticky broken state (NEEDS_RESET): report, call the owner, return err. */
+int avps_vq_fail_(struct avps_vq *vq, int err, uint16_t id, uint64_t val);
+
+/* Finish one walked chain: register it in flight, or drop or refuse it.
+ * Returns 1, AVPS_VQ_DROPPED_, AVPS_E_NOSPC or a fatal error. */
+int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
+                          const struct avps_chain_ *c);
+
+static inline enum avps_event avps_err_event_(int err)
+{
+    switch (err) {
+    case AVPS_E_GUEST_RANGE: return AVPS_EV_GUEST_RANGE;
+    case AVPS_E_GUEST_LOOP: return AVPS_EV_GUEST_LOOP;
+    case AVPS_E_GUEST_INDEX: return AVPS_EV_GUEST_INDEX;
+    default: return AVPS_EV_GUEST_DESC;
+    }
+}
+
+static inline uint64_t avps_vq_ev_a_(const struct avps_vq *vq, uint16_t id)
+{
+    return ((uint64_t)vq->index << 16) | id;
+}
+
+/* ---- layout engines ---------------------------------------------------- */
+int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip);
+void avps_split_put_used_(struct avps_vq *vq, uint16_t off, uint16_t id, uint32_t len);
+void avps_split_publish_(struct avps_vq *vq, uint16_t count);
+bool avps_split_need_notify_(struct avps_vq *vq);
+void avps_split_kick_(struct avps_vq *vq, bool enable);
+int avps_split_pending_(struct avps_vq *vq);
+
+#if AVPS_CONFIG_ENABLE_PACKED
+int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip);
+void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
+bool avps_packed_need_notify_(struct avps_vq *vq);
+void avps_packed_kick_(struct avps_vq *vq, bool enable);
+int avps_packed_pending_(struct avps_vq *vq);
+#endif
+
+#endif /* AVPS_VQ_PRIV_H */
