@@ -8,8 +8,10 @@ uint32_t avps_version(void)
     return AVPS_VERSION;
 }
 
-/* Indexed by -err; designated initialisers keep it in step with err.h. */
-static const char *const avps_err_names[] = {
+/* Indexed by -err; designated initialisers keep it in step with err.h. Plain
+ * character arrays, not pointers, so the table needs no relocation and stays
+ * in read-only data. */
+static const char avps_err_names[][52] = {
     [0] = "success",
     [-AVPS_E_INVAL] = "invalid argument",
     [-AVPS_E_STATE] = "not valid in the current state",
@@ -32,7 +34,7 @@ const char *avps_strerror(int err)
     if (err > 0 || err <= -(int)AVPS_ARRAY_LEN(avps_err_names))
         return "unknown error";
     name = avps_err_names[-err];
-    return name != NULL ? name : "unknown error";
+    return name[0] != '\0' ? name : "unknown error";
 }
 
 int avps_host_check(const struct avps_host *host)

@@ -285,7 +285,9 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
                 break;
             }
         }
-        flags = avps_from_le16(raw.flags);
+        /* Same size, different tail: split has flags then next, packed has
+         * id then flags (§2.7.5, §2.8.13). */
+        flags = packed ? avps_from_le16(raw.next) : avps_from_le16(raw.flags);
         if (!packed && (flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
             /* §2.7.5.3.1: only one table per descriptor, no nesting. */
             err = AVPS_E_GUEST_DESC;

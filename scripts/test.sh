@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Run every libavps test on a fresh Debian 12 machine. Installs what it needs
+# with apt, builds with gcc and clang, runs the unit tests (the clang pass
+# under ASan + UBSan), checks the library's symbols and headers, and exits
+# non-zero on any failure. The last line is "total: N passed, M failed".
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+out="$top/build-test"
+fail=0
+passed=0
+failed=0
+
+bash scripts/deps.sh || { echo "dependency install failed"; exit 1; }
+
+step() { printf '\n== %s\n' "$*"; }
+bad() { echo "FAILED: $*"; fail=1; failed=$((failed + 1)); }
+good() { passed=$((passed + 1)); }
+
+# Count cmocka results from a ctest log: each binary prints PASSED/FAILED lines.
+count_cmocka() {
+  local log=$1 p f
+  p=$(grep -hoE '\[  PASSED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -hoE '\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+  passed=$((passed + p))
+  failed=$((failed + f))
+  [ "$f" -eq 0 ] || fail=1
+}
+
+run_suite() { # name, build dir, cmake args...
+  local name=$1 dir=$2
+  shift 2
+  step "$name: configure and build"
+  rm -rf "$dir"
+  if ! cmake -S "$top" -B "$dir" "$@" >"$dir.cmake.log" 2>&1; then
+    cat "$dir.cmake.log"; bad "$name configure"; return
+  fi
+  if ! cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1; then
+    grep -E 'error|warning' "$dir.build.log" | head -40; bad "$name build"; return
+  fi
+  step "$name: unit tests"
+  (cd "$dir" && ctest --output-on-failure -V) >"$dir.ctest.log" 2>&1
+  local rc=$?
+  grep -E '^\s*[0-9]+/[0-9]+ Test|tests passed|tests failed' "$dir.ctest.log"
+  count_cmocka "$dir.ctest.log"
+  if [ $rc -ne 0 ]; then
+    grep -E '\[  (FAILED|ERROR)|FAIL|Assert|ERROR' "$dir.ctest.log" | head -40
+    bad "$name ctest"
+  fi
+}
+
+mkdir -p "$out"
+run_suite "gcc -O2" "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite "clang ASan+UBSan" "$out/clang-asan" -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_BUILD_TYPE=Debug -DAVPS_SANITIZE=ON
+
+step "minimal configuration builds (packed, indirect, event-idx, in-order off; 256 entries)"
+if cmake -S "$top" -B "$out/min" -DCMAKE_C_COMPILER=clang -DAVPS_CONFIG_ENABLE_PACKED=OFF \
+     -DAVPS_CONFIG_ENABLE_INDIRECT=OFF -DAVPS_CONFIG_ENABLE_EVENT_IDX=OFF \
+     -DAVPS_CONFIG_ENABLE_IN_ORDER=OFF -DAVPS_CONFIG_VQ_MAX_SIZE=256 \
+     -DAVPS_CONFIG_REPORT_LEVEL=0 -DAVPS_CONFIG_ASSERT=OFF -DAVPS_BUILD_TESTS=OFF \
+     -DAVPS_BUILD_EXAMPLES=OFF >/dev/null 2>&1 && cmake --build "$out/min" -j"$jobs" >/dev/null 2>&1; then
+  echo "ok"; good
+else
+  bad "minimal configuration build"
+fi
+
+step "library symbols (nm): no allocation, no writable globals, only avps_ exports"
+for lib in "$out/gcc/libavps.a" "$out/min/libavps.a"; do
+  [ -f "$lib" ] || { bad "missing $lib"; continue; }
+  alloc=$(nm -u "$lib" | grep -E '\b(malloc|calloc|realloc|free|aligned_alloc|posix_memalign|alloca)\b' || true)
+  writable=$(nm --defined-only "$lib" | awk 'NF==3 && $2 ~ /^[bBdDC]$/')
+  exports=$(nm -g --defined-only "$lib" | awk 'NF==3 && $3 !~ /^avps_/')
+  echo "$lib: undefined symbols: $(nm -u "$lib" | awk '{print $2}' | sort -u | tr '\n' ' ')"
+  [ -z "$alloc" ] || { echo "$alloc"; bad "allocation symbols in $lib"; }
+  [ -z "$writable" ] || { echo "$writable"; bad "writable globals in $lib"; }
+  [ -z "$exports" ] || { echo "$exports"; bad "non-avps exports in $lib"; }
+  [ -z "$alloc$writable$exports" ] && good
+done
+
+step "lib/ builds freestanding with gcc and clang"
+for cc in gcc clang; do
+  ok=1
+  for f in lib/*/*.c; do
+    $cc -std=c11 -ffreestanding -fno-builtin -nostdlib -Wall -Wextra -Wconversion -Wshadow \
+      -Wvla -Werror -Iinclude -c "$f" -o /dev/null || ok=0
+  done
+  [ $ok -eq 1 ] && { echo "$cc ok"; good; } || bad "$cc freestanding build"
+done
+
+step "public headers compile alone (C99, C11, C++11)"
+hdr_ok=1
+for h in $(cd include && find avps -name '*.h' | sort); do
+  printf '#include <%s>\nint avps_hdr_check_;\n' "$h" >"$out/hdr.c"
+  gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c "$out/hdr.c" -o /dev/null || { hdr_ok=0; echo "C99: $h"; }
+  clang -std=c11 -Wall -Wextra -Werror -Iinclude -c "$out/hdr.c" -o /dev/null || { hdr_ok=0; echo "C11: $h"; }
+  cp "$out/hdr.c" "$out/hdr.cc"
+  g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -c "$out/hdr.cc" -o /dev/null || { hdr_ok=0; echo "C++11: $h"; }
+done
+[ $hdr_ok -eq 1 ] && { echo "ok"; good; } || bad "header self-containment"
+
+step "example program"
+if "$out/gcc/avps-vq-demo" >"$out/demo.log" 2>&1; then
+  tail -3 "$out/demo.log"; good
+else
+  cat "$out/demo.log"; bad "avps-vq-demo"
+fi
+
+echo
+[ $fail -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
+echo "total: $passed passed, $failed failed"
+exit $fail
