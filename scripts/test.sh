@@ -101,6 +101,13 @@ for h in $(cd include && find avps -name '*.h' | sort); do
 done
 [ $hdr_ok -eq 1 ] && { echo "ok"; good; } || bad "header self-containment"
 
+step "API documentation (doxygen, warnings are errors)"
+if (rm -rf build-doc && doxygen docs/Doxyfile) >"$out/doxygen.log" 2>&1; then
+  echo "ok"; good
+else
+  head -30 "$out/doxygen.log"; bad "doxygen"
+fi
+
 step "example program"
 if "$out/gcc/avps-vq-demo" >"$out/demo.log" 2>&1; then
   tail -3 "$out/demo.log"; good

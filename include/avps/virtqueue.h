@@ -125,7 +125,7 @@ struct avps_vq_state {
 
 /** The queue object. Caller-allocated; all members are private. */
 struct avps_vq {
-    /* private: */
+    /** @cond PRIVATE */
     const struct avps_host *host;
     struct avps_vq_slot *slots;
     uint32_t num_slots;
@@ -144,6 +144,8 @@ struct avps_vq {
     uint8_t in_order;
     uint8_t notif_data;
     uint8_t kick_off;
+    uint8_t event_armed;   /* split EVENT_IDX: avail_event holds event_value */
+    uint16_t event_value;
     unsigned int access; /* extra map access bits (AVPS_ACCESS_IOVA) */
     void *ring_hva[3];   /* desc, driver, device areas */
     uint64_t ring_span[3];
@@ -159,6 +161,7 @@ struct avps_vq {
     uint16_t pop_seq;       /* order number of the next chain taken */
     uint16_t done_seq;      /* IN_ORDER: order number expected next at push */
     struct avps_vq_stats stats;
+    /** @endcond */
 };
 
 /**
@@ -217,7 +220,10 @@ void avps_vq_reset(struct avps_vq *vq);
  *                     pushed; with a port that has unmap, they stay mapped until then too
  *                     (release them with avps_vq_req_unmap()).
  * @retval 1                   A request was taken.
- * @retval 0                   Nothing available.
+ * @retval 0                   Nothing available (or the call stopped after returning
+ *                             a queue's worth of malformed chains; call again). With
+ *                             EVENT_IDX and notifications enabled, an empty ring also
+ *                             re-arms avail_event, so the driver notifies again.
  * @retval AVPS_E_NOSPC        The chain needs more than seg_max segments; it is
  *                             left in the ring (req->id names it). Call again with
  *                             a larger array, or avps_vq_skip() to return it.

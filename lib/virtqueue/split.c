@@ -51,8 +51,18 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 
         if (err != AVPS_OK)
             return err;
-        if (vq->last_avail == vq->shadow_avail)
-            return 0;
+        if (vq->last_avail == vq->shadow_avail) {
+            /* Empty. With EVENT_IDX, ask for a notification at the next
+             * entry (once per position), then look again: the driver may
+             * have published meanwhile against the old avail_event. */
+            if (!vq->event_idx || vq->kick_off ||
+                (vq->event_armed && vq->event_value == vq->last_avail))
+                return 0;
+            avps_split_kick_(vq, true);
+            err = avps_split_pending_(vq);
+            if (err <= 0)
+                return err;
+        }
         /* Entries and descriptors are read only after idx. */
         AVPS_RMB();
     }
@@ -176,6 +186,8 @@ void avps_split_kick_(struct avps_vq *vq, bool enable)
             uint8_t *ae = (uint8_t *)u + AVPS_VRING_AVAIL_EVENT_OFF(vq->size);
 
             avps_shm_store16_(ae, vq->shadow_avail);
+            vq->event_armed = 1;
+            vq->event_value = vq->shadow_avail;
             avps_cache_clean_(vq->host, ae, 2u);
             avps_dirty_(vq->host,
                         vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + AVPS_VRING_AVAIL_EVENT_OFF(vq->size),

@@ -57,6 +57,7 @@ static void vq_clear_state_(struct avps_vq *vq)
     vq->pop_seq = 0;
     vq->done_seq = 0;
     vq->kick_off = 0;
+    vq->event_armed = 0;
 }
 
 void avps_vq_reset(struct avps_vq *vq)
@@ -388,7 +389,8 @@ int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
     }
     slot->ndesc = c->ndesc;
     slot->wr_len = (uint32_t)w->wr_len;
-    slot->seq = vq->pop_seq++;
+    slot->seq = vq->in_order ? vq->pop_seq : 0u;
+    vq->pop_seq++;
     vq->inflight++;
     vq->inflight_desc = (uint16_t)(vq->inflight_desc + c->ndesc);
     vq->stats.popped++;
@@ -469,6 +471,7 @@ static void vq_release_slot_(struct avps_vq *vq, uint16_t id)
     vq->inflight_desc = (uint16_t)(vq->inflight_desc - slot->ndesc);
     slot->ndesc = 0;
     slot->wr_len = 0;
+    slot->seq = 0;
     vq->done_seq++;
     vq->stats.pushed++;
 }
@@ -483,14 +486,25 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
         return AVPS_E_STATE;
     if (n > vq->inflight)
         return AVPS_E_INVAL;
-    /* Check every entry before writing any: a caller bug changes nothing. */
+    /* Check every entry before writing any: a caller bug changes nothing.
+     * With IN_ORDER the consecutive order numbers also rule out repeats;
+     * otherwise seq is 0 for every buffer in flight and marks repeats here. */
     seq = vq->done_seq;
     for (i = 0; i < n; i++) {
-        if (vq_check_used_(vq, used[i].id, used[i].len, seq) != AVPS_OK)
-            return AVPS_E_INVAL;
-        for (size_t j = 0; j < i; j++) {
-            if (used[j].id == used[i].id)
-                return AVPS_E_INVAL;
+        int err = vq_check_used_(vq, used[i].id, used[i].len, seq);
+
+        if (err == AVPS_OK && !vq->in_order) {
+            if (vq->slots[used[i].id].seq != 0u)
+                err = AVPS_E_INVAL; /* the same id twice in this batch */
+            else
+                vq->slots[used[i].id].seq = 1u;
+        }
+        if (err != AVPS_OK) {
+            if (!vq->in_order) {
+                for (size_t j = 0; j < i; j++)
+                    vq->slots[used[j].id].seq = 0u;
+            }
+            return err;
         }
         seq++;
     }
@@ -633,8 +647,13 @@ int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
         /* Split: next_off|next_wrap is the whole 16-bit available index. */
         const uint16_t idx = (uint16_t)(off | (uint16_t)(wrap << 15));
 
-        ok = qidx == vq->index && (uint16_t)(idx - vq->last_avail) <= vq->size;
-        pending = idx != vq->last_avail;
+        const uint16_t ahead = (uint16_t)(idx - vq->last_avail);
+        const uint16_t behind = (uint16_t)(vq->last_avail - idx);
+
+        /* A notification may be older than what we already consumed, but
+         * never more than a ring's worth away either way. */
+        ok = qidx == vq->index && (ahead <= vq->size || behind <= vq->size);
+        pending = ahead != 0u && ahead <= vq->size;
     }
     if (!ok) {
         vq->stats.guest_errors++;
@@ -726,8 +745,13 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
         }
     }
 
+    if (!vq->in_order) {
+        for (uint32_t i = 0; i < vq->size; i++)
+            vq->slots[i].seq = 0;
+    }
     vq->last_avail = st->last_avail;
     vq->shadow_avail = st->last_avail;
+    vq->event_armed = 0;
     vq->used_idx = st->used_idx;
     vq->avail_wrap = st->avail_wrap;
     vq->used_wrap = st->used_wrap;

@@ -27,12 +27,12 @@
 #define AVPS_VIRTIO_BIT(n) (1ull << (n))
 
 /** Device status bits (§2.1). */
-#define AVPS_VIRTIO_S_ACKNOWLEDGE 1u
-#define AVPS_VIRTIO_S_DRIVER 2u
-#define AVPS_VIRTIO_S_DRIVER_OK 4u
-#define AVPS_VIRTIO_S_FEATURES_OK 8u
-#define AVPS_VIRTIO_S_NEEDS_RESET 64u
-#define AVPS_VIRTIO_S_FAILED 128u
+#define AVPS_VIRTIO_S_ACKNOWLEDGE 1u   /**< The guest found the device. */
+#define AVPS_VIRTIO_S_DRIVER 2u        /**< The guest has a driver for it. */
+#define AVPS_VIRTIO_S_DRIVER_OK 4u     /**< The driver is ready. */
+#define AVPS_VIRTIO_S_FEATURES_OK 8u   /**< Feature negotiation is complete. */
+#define AVPS_VIRTIO_S_NEEDS_RESET 64u  /**< The device hit an error it cannot recover from. */
+#define AVPS_VIRTIO_S_FAILED 128u      /**< The guest gave up on the device. */
 
 /** @} */
 

@@ -25,15 +25,18 @@ extern "C" {
 #define AVPS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 
-typedef struct { uint16_t le; } avps_le16; /**< Little-endian 16-bit wire value. */
-typedef struct { uint32_t le; } avps_le32; /**< Little-endian 32-bit wire value. */
-typedef struct { uint64_t le; } avps_le64; /**< Little-endian 64-bit wire value. */
+/** Little-endian 16-bit wire value. */
+typedef struct { uint16_t le; /**< Raw bits; use avps_from_le16(). */ } avps_le16;
+/** Little-endian 32-bit wire value. */
+typedef struct { uint32_t le; /**< Raw bits; use avps_from_le32(). */ } avps_le32;
+/** Little-endian 64-bit wire value. */
+typedef struct { uint64_t le; /**< Raw bits; use avps_from_le64(). */ } avps_le64;
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define AVPS_HOST_LE 1
+#define AVPS_HOST_LE 1 /**< 1 on little-endian hosts: conversions are identities. */
 #else
-#define AVPS_HOST_LE 0
+#define AVPS_HOST_LE 0 /**< 0: conversions go byte by byte. */
 #endif
 
 /** Convert a raw little-endian 16-bit pattern to host order. */
