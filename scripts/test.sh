@@ -108,6 +108,13 @@ else
   head -30 "$out/doxygen.log"; bad "doxygen"
 fi
 
+step "fuzz: split and packed ring walkers, ${AVPS_FUZZ_SECONDS:-20}s each (libFuzzer, ASan, UBSan)"
+if bash fuzz/run.sh "${AVPS_FUZZ_SECONDS:-20}"; then
+  good
+else
+  bad "fuzzing found a crash"
+fi
+
 step "example program"
 if "$out/gcc/avps-vq-demo" >"$out/demo.log" 2>&1; then
   tail -3 "$out/demo.log"; good
