@@ -41,8 +41,18 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     struct avps_walk_ w;
     struct avps_chain_ c;
 
-    if (!is_avail_(flags, wrap))
-        return 0;
+    if (!is_avail_(flags, wrap)) {
+        /* Empty. With EVENT_IDX, ask for a notification at this very
+         * descriptor (once per position), then look again. */
+        const uint16_t here = (uint16_t)(pos | (uint16_t)(wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT));
+
+        if (!vq->event_idx || vq->kick_off || (vq->event_armed && vq->event_value == here))
+            return 0;
+        avps_packed_kick_(vq, true);
+        flags = load_flags_(vq, pos);
+        if (!is_avail_(flags, wrap))
+            return 0;
+    }
     /* Every ring entry is held by a buffer in flight, yet one is offered:
      * the driver reused a descriptor (CVE-2016-5403's class). */
     if (vq->inflight_desc >= vq->size)
@@ -168,16 +178,21 @@ void avps_packed_kick_(struct avps_vq *vq, bool enable)
     if (!enable) {
         avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_DISABLE);
     } else if (vq->event_idx) {
-        avps_shm_store16_(&dev->off_wrap,
-                          (uint16_t)(vq->last_avail |
-                                     (uint16_t)(vq->avail_wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT)));
+        const uint16_t here = (uint16_t)(vq->last_avail |
+                                         (uint16_t)(vq->avail_wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT));
+
+        avps_shm_store16_(&dev->off_wrap, here);
         AVPS_WMB();
         avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_DESC);
+        vq->event_armed = 1;
+        vq->event_value = here;
     } else {
         avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_ENABLE);
     }
     avps_cache_clean_(vq->host, dev, sizeof *dev);
     avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE], sizeof *dev);
+    /* Our request must be visible before we look at the ring again. */
+    AVPS_MB();
 }
 
 int avps_packed_pending_(struct avps_vq *vq)

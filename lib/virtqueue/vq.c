@@ -165,6 +165,12 @@ int avps_vq_enable(struct avps_vq *vq, const struct avps_vq_ring *ring)
         return avps_vq_fail_(vq, err, 0u, ring->desc);
     }
     vq->enabled = 1;
+#if AVPS_CONFIG_ENABLE_PACKED
+    /* The Device Area is ours alone in a packed queue: start with
+     * notifications enabled rather than trusting its initial contents. */
+    if (packed)
+        avps_packed_kick_(vq, true);
+#endif
     return AVPS_OK;
 }
 
