@@ -111,7 +111,9 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     return avps_vq_finish_chain_(vq, &w, &c);
 }
 
-void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
+/* Write id and len of a used descriptor at the current position and move
+ * past it; return the flags that will make it used (not yet stored). */
+uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
 {
     struct avps_pvirtq_desc *d = &ring_(vq)[vq->used_idx];
     uint16_t flags = vq->used_wrap ? (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL |
@@ -122,19 +124,32 @@ void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16
         flags |= AVPS_VRING_DESC_F_WRITE;
     avps_shm_store16_(&d->id, id);
     avps_shm_store32_(&d->len, len);
-    /* §2.8.21: id and len (and the buffer's data) before the flags. */
-    AVPS_WMB();
-    avps_shm_store16_(&d->flags, flags);
-    avps_cache_clean_(vq->host, d, sizeof *d);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DESC] + 16u * (uint64_t)vq->used_idx,
-                sizeof *d);
-
     /* Skip the rest of the list (or of the in-order batch). */
     vq->used_idx = (uint16_t)(vq->used_idx + ndesc);
     if (vq->used_idx >= vq->size) {
         vq->used_idx = (uint16_t)(vq->used_idx - vq->size);
         vq->used_wrap ^= 1u;
     }
+    return flags;
+}
+
+/* Make the descriptor at pos used: its id, len (and the buffer's data)
+ * before its flags. */
+void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags)
+{
+    struct avps_pvirtq_desc *d = &ring_(vq)[pos];
+
+    AVPS_WMB();
+    avps_shm_store16_(&d->flags, flags);
+    avps_cache_clean_(vq->host, d, sizeof *d);
+    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DESC] + 16u * (uint64_t)pos, sizeof *d);
+}
+
+void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
+{
+    const uint16_t pos = vq->used_idx;
+
+    avps_packed_publish_used_(vq, pos, avps_packed_fill_used_(vq, id, len, ndesc));
 }
 
 static inline bool need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)

@@ -518,20 +518,33 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
 #if AVPS_CONFIG_ENABLE_PACKED
     if (vq->packed) {
         uint16_t run_desc = 0;
+        uint16_t head_pos = 0;
+        uint16_t head_flags = 0;
+        bool have_head = false;
 
         for (i = 0; i < n; i++) {
             const struct avps_vq_slot *slot = &vq->slots[used[i].id];
             const bool last = i + 1u == n;
 
             run_desc = (uint16_t)(run_desc + slot->ndesc);
-            /* §2.8.10: with IN_ORDER, buffers used completely may share one
+            /* §2.8.8: with IN_ORDER, buffers used completely may share one
              * used descriptor, that of the last buffer of the run. */
             if (vq->in_order && !last && used[i].len == slot->wr_len)
                 continue;
-            avps_packed_put_used_(vq, used[i].id, used[i].len, run_desc);
+            if (have_head) {
+                avps_packed_put_used_(vq, used[i].id, used[i].len, run_desc);
+            } else {
+                /* §2.8.9: the batch's first used descriptor is made used
+                 * last, so the driver never sees part of the batch. */
+                head_pos = vq->used_idx;
+                head_flags = avps_packed_fill_used_(vq, used[i].id, used[i].len, run_desc);
+                have_head = true;
+            }
             vq->unsignalled += run_desc;
             run_desc = 0;
         }
+        if (have_head)
+            avps_packed_publish_used_(vq, head_pos, head_flags);
         for (i = 0; i < n; i++)
             vq_release_slot_(vq, used[i].id);
         return AVPS_OK;

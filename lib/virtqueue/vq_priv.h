@@ -95,6 +95,8 @@ int avps_split_pending_(struct avps_vq *vq);
 #if AVPS_CONFIG_ENABLE_PACKED
 int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip);
 void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
+uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
+void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags);
 bool avps_packed_need_notify_(struct avps_vq *vq);
 void avps_packed_kick_(struct avps_vq *vq, bool enable);
 int avps_packed_pending_(struct avps_vq *vq);
