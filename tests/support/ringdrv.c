@@ -200,7 +200,8 @@ static int add_split_(struct rd_queue *q, const struct rd_buf *b, unsigned int n
     }
     q->id_ndesc[head] = (uint16_t)need;
     q->id_wrlen[head] = wr;
-    q->fifo[(q->fifo_head + q->fifo_count) % q->size] = head;
+    if (q->in_order) /* completion order is only tracked when it is promised */
+        q->fifo[(q->fifo_head + q->fifo_count) % q->size] = head;
     q->fifo_count++;
     ar[(uint16_t)(q->avail_idx + q->pending) % q->size] = avps_cpu_to_le16_raw(head);
     q->pending++;
@@ -295,7 +296,8 @@ static int add_packed_(struct rd_queue *q, const struct rd_buf *b, unsigned int 
     q->num_free = (uint16_t)(q->num_free - need);
     q->id_ndesc[id] = (uint16_t)need;
     q->id_wrlen[id] = wr;
-    q->fifo[(q->fifo_head + q->fifo_count) % q->size] = id;
+    if (q->in_order)
+        q->fifo[(q->fifo_head + q->fifo_count) % q->size] = id;
     q->fifo_count++;
     /* §2.8.6: the first descriptor's flags go last. */
     atomic_thread_fence(memory_order_release);
@@ -387,16 +389,6 @@ static int complete_(struct rd_queue *q, uint16_t id, uint32_t len, uint16_t *en
                 break;
         }
     } else {
-        /* remove id from the FIFO (order bookkeeping only) */
-        for (uint32_t i = 0; i < q->fifo_count; i++) {
-            uint32_t k = (q->fifo_head + i) % q->size;
-
-            if (q->fifo[k] == id) {
-                for (uint32_t j = i; j + 1 < q->fifo_count; j++)
-                    q->fifo[(q->fifo_head + j) % q->size] = q->fifo[(q->fifo_head + j + 1) % q->size];
-                break;
-            }
-        }
         q->fifo_count--;
         used_entries = q->packed ? q->id_ndesc[id] : 1u;
         q->done[(q->done_head + q->done_count) % q->size] = (struct rd_done){id, len};

@@ -64,7 +64,7 @@ struct rd_queue {
     /* per id */
     uint16_t *id_ndesc;  /* ring entries (split: descriptors) of the buffer; 0 = free */
     uint32_t *id_wrlen;
-    /* in-order completion FIFO (ids in the order made available) */
+    /* outstanding buffers; with IN_ORDER also their ids in the order made available */
     uint16_t *fifo;
     uint32_t fifo_head, fifo_count;
     /* completions found but not yet returned */
