@@ -20,13 +20,15 @@ bad() { echo "FAILED: $*"; fail=1; failed=$((failed + 1)); }
 good() { passed=$((passed + 1)); }
 
 # Count cmocka results from a ctest log: each binary prints PASSED/FAILED lines.
+# Only the "N: " lines of ctest -V count (--output-on-failure repeats them).
 count_cmocka() {
   local log=$1 p f
-  p=$(grep -hoE '\[  PASSED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
-  f=$(grep -hoE '\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+  p=$(grep -hoE '^[0-9]+: \[  PASSED  \] [0-9]+ test' "$log" | awk '{s+=$5} END {print s+0}')
+  f=$(grep -hoE '^[0-9]+: \[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$5} END {print s+0}')
   passed=$((passed + p))
   failed=$((failed + f))
   [ "$f" -eq 0 ] || fail=1
+  cm_failed=$f
 }
 
 run_suite() { # name, build dir, cmake args...
@@ -46,8 +48,11 @@ run_suite() { # name, build dir, cmake args...
   grep -E '^\s*[0-9]+/[0-9]+ Test|tests passed|tests failed' "$dir.ctest.log"
   count_cmocka "$dir.ctest.log"
   if [ $rc -ne 0 ]; then
-    grep -E '\[  (FAILED|ERROR)|FAIL|Assert|ERROR' "$dir.ctest.log" | head -40
-    bad "$name ctest"
+    grep -E '\[  (FAILED|ERROR)|FAIL|Assert|ERROR' "$dir.ctest.log" | sort -u | head -40
+    echo "FAILED: $name ctest"
+    fail=1
+    # a binary that crashed printed no cmocka summary: count it once
+    [ "$cm_failed" -gt 0 ] || failed=$((failed + 1))
   fi
 }
 

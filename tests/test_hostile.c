@@ -517,22 +517,26 @@ ONE(test_spdk_3860_packed_id_bound, true)
 static void test_cve_2016_5403_inflight_cap(bool packed)
 {
     static struct vqfix f;
-    uint16_t ids[QS];
 
     setup(&f, packed, QS, 0);
-    for (unsigned int i = 0; i < QS; i++)
-        assert_true(rd_add_simple(&f.q, 0, 16, 0) >= 0);
-    for (unsigned int i = 0; i < QS; i++) {
-        assert_int_equal(avps_vq_pop(&f.vq, &f.req), 1);
-        ids[i] = f.req.id;
-    }
-    assert_int_equal(avps_vq_pop(&f.vq, &f.req), 0);
-    (void)ids;
-    /* The driver offers one more without waiting for any completion. */
     if (packed) {
-        /* position 0, second lap: AVAIL = 0, USED = 1 */
+        /* four buffers of two descriptors fill the ring; ids 4..7 are free */
+        for (unsigned int i = 0; i < QS / 2u; i++)
+            assert_true(rd_add_simple(&f.q, 8, 16, 0) >= 0);
+        for (unsigned int i = 0; i < QS / 2u; i++)
+            assert_int_equal(avps_vq_pop(&f.vq, &f.req), 1);
+        assert_int_equal(avps_vq_pop(&f.vq, &f.req), 0);
+        /* the driver reuses position 0 (second lap: AVAIL 0, USED 1) with a
+         * free id, without waiting for any completion */
+        rd_packed_desc(&f.q, 0)->id = avps_to_le16(QS - 1u);
         rd_packed_desc(&f.q, 0)->flags = avps_to_le16(AVPS_VRING_DESC_F_WRITE | F_PKD_USED);
     } else {
+        for (unsigned int i = 0; i < QS; i++)
+            assert_true(rd_add_simple(&f.q, 0, 16, 0) >= 0);
+        for (unsigned int i = 0; i < QS; i++)
+            assert_int_equal(avps_vq_pop(&f.vq, &f.req), 1);
+        assert_int_equal(avps_vq_pop(&f.vq, &f.req), 0);
+        /* one more offered by hand without waiting for any completion */
         rd_set_avail_ring(&f.q, QS, 0);
         rd_set_avail_idx(&f.q, QS + 1u);
     }
@@ -568,9 +572,9 @@ static void test_mangle_indirect_len(bool packed)
 }
 BOTH(test_mangle_indirect_len)
 
-/* An INDIRECT entry inside an indirect table (§2.7.5.3.1, §2.8.7: no
- * nesting). */
-static void test_mangle_nested_indirect(bool packed)
+/* Split: an INDIRECT entry inside an indirect table (§2.7.5.3.1: no
+ * nesting) drops the chain. */
+static void test_mangle_split_nested_indirect_(bool packed)
 {
     static struct vqfix f;
     int bad;
@@ -582,7 +586,39 @@ static void test_mangle_nested_indirect(bool packed)
     pop_expect_drop_then_next(&f, bad, AVPS_EV_GUEST_DESC);
     vqfix_teardown(&f);
 }
-BOTH(test_mangle_nested_indirect)
+ONE(test_mangle_split_nested_indirect, false)
+
+/* Packed: inside a table every flag but WRITE is reserved and ignored
+ * (§2.8.7, docs/virtqueue.md), so an INDIRECT entry is a plain buffer: its
+ * bytes are data, never followed as a second table. The entry points at a
+ * valid-looking table to show it is not parsed. */
+static void test_mangle_packed_table_indirect_is_plain_buffer_(bool packed)
+{
+    static struct vqfix f;
+    uint64_t t, inner;
+    int id;
+
+    setup(&f, packed, QS, F_BIT(INDIRECT_DESC));
+    id = add_bufs(&f, 2, 1, 32, RD_INDIRECT);
+    t = table_of(&f);
+    inner = rd_alloc(&f.q, 32);
+    table_entry(&f, inner, 0, rd_alloc(&f.q, 64), 64, 0);
+    table_entry(&f, inner, 1, rd_alloc(&f.q, 64), 64, AVPS_VRING_DESC_F_WRITE);
+    /* entry 0: 32 readable bytes at inner, flagged INDIRECT */
+    table_entry(&f, t, 0, inner, 32, AVPS_VRING_DESC_F_INDIRECT);
+    assert_int_equal(avps_vq_pop(&f.vq, &f.req), 1);
+    assert_int_equal(f.req.id, id);
+    assert_int_equal(f.req.n_rd, 1);
+    assert_int_equal(f.req.n_wr, 1);
+    assert_int_equal(f.req.seg[0].gpa, inner);
+    assert_int_equal(f.req.seg[0].len, 32);
+    assert_int_equal(f.req.rd_len, 32);
+    assert_int_equal(f.req.wr_len, 32);
+    assert_int_equal(avps_posix_report_total(&f.g), 0);
+    assert_int_equal(avps_vq_stats(&f.vq)->guest_errors, 0);
+    vqfix_teardown(&f);
+}
+ONE(test_mangle_packed_table_indirect_is_plain_buffer, true)
 
 /* Split table: next beyond the table. */
 static void test_mangle_split_table_next_out_of_range_(bool packed)
@@ -591,7 +627,8 @@ static void test_mangle_split_table_next_out_of_range_(bool packed)
     int bad;
 
     setup(&f, packed, QS, F_BIT(INDIRECT_DESC));
-    bad = add_bufs(&f, 3, 1, 16, RD_INDIRECT);
+    /* all readable, so an entry read past the table would pass as a buffer */
+    bad = add_bufs(&f, 3, 3, 16, RD_INDIRECT);
     set_table_next(&f, table_of(&f), 1, 3);
     pop_expect_drop_then_next(&f, bad, AVPS_EV_GUEST_DESC);
     vqfix_teardown(&f);
@@ -790,16 +827,66 @@ static void test_mangle_port_refuses(bool packed)
 }
 BOTH(test_mangle_port_refuses)
 
-/* An address whose range wraps past 2^64. */
+static int (*posix_map_fwd)(void *, uint64_t, uint64_t, unsigned int, void **, uint64_t *);
+/* A naive port, like kvmtool's guest_flat_to_host: it checks gpa + len
+ * against the end of RAM in wrapping 64-bit arithmetic, so it would accept a
+ * range that wraps past 2^64. The library must never ask it. */
+static uint64_t naive_wrapped;
+static uint8_t naive_dummy[64];
+static struct avps_port_ops naive_ops;
+
+static int naive_map(void *ctx, uint64_t addr, uint64_t len, unsigned int access, void **hva,
+                     uint64_t *span)
+{
+    if (addr + len < addr) {
+        naive_wrapped++;
+        *hva = naive_dummy;
+        *span = len;
+        return 0;
+    }
+    return posix_map_fwd(ctx, addr, len, access, hva, span);
+}
+
+static void use_naive_port(struct vqfix *f)
+{
+    naive_ops = *f->g.host.ops;
+    posix_map_fwd = f->g.host.ops->map;
+    naive_ops.map = naive_map;
+    f->g.host.ops = &naive_ops;
+    naive_wrapped = 0;
+}
+
+/* An address whose range wraps past 2^64: refused before the port is asked,
+ * for a buffer, an indirect table and a ring area. */
 static void test_mangle_addr_wraps(bool packed)
 {
     static struct vqfix f;
+    struct avps_vq_ring ring;
     int bad;
 
     setup(&f, packed, QS, 0);
+    use_naive_port(&f);
     bad = add_bufs(&f, 2, 1, 16, 0);
     set_addr(&f, 0, UINT64_MAX - 7u);
     pop_expect_drop_then_next(&f, bad, AVPS_EV_GUEST_RANGE);
+    assert_int_equal(naive_wrapped, 0);
+    vqfix_teardown(&f);
+
+    setup(&f, packed, QS, F_BIT(INDIRECT_DESC));
+    use_naive_port(&f);
+    bad = add_bufs(&f, 2, 1, 16, RD_INDIRECT);
+    set_addr(&f, 0, UINT64_MAX - 15u);
+    pop_expect_drop_then_next(&f, bad, AVPS_EV_GUEST_RANGE);
+    assert_int_equal(naive_wrapped, 0);
+    vqfix_teardown(&f);
+
+    assert_int_equal(vqfix_setup_ex(&f, packed, QS, 0, false), 0);
+    use_naive_port(&f);
+    ring = rd_ring(&f.q);
+    ring.desc = UINT64_MAX - 15u;
+    assert_int_equal(avps_vq_enable(&f.vq, &ring), AVPS_E_GUEST_RANGE);
+    assert_true(avps_vq_is_broken(&f.vq));
+    assert_int_equal(naive_wrapped, 0);
     vqfix_teardown(&f);
 }
 BOTH(test_mangle_addr_wraps)
@@ -1398,7 +1485,7 @@ BOTH(test_acrn_7038_error_not_ignored_forever)
 /* firecracker#3149 / vm-virtio#196: avail->idx games never make the device
  * process an entry twice. A full ring is fine; re-publishing the same index
  * gives nothing; moving it back or jumping past size breaks the queue. */
-static void test_firecracker_3149_avail_idx_games_(bool packed)
+static void test_firecracker_3149_avail_idx_games_split_(bool packed)
 {
     static struct vqfix f;
 
@@ -1436,11 +1523,11 @@ static void test_firecracker_3149_avail_idx_games_(bool packed)
     fatal_and_recover(&f, avps_vq_pop(&f.vq, &f.req), AVPS_E_GUEST_INDEX);
     vqfix_teardown(&f);
 }
-ONE(test_firecracker_3149_avail_idx_games, false)
+ONE(test_firecracker_3149_avail_idx_games_split, false)
 
 /* Packed analogue: re-marking consumed descriptors available does not make
  * the device take them again (it only looks at its own next position). */
-static void test_firecracker_3149_packed_reoffer_(bool packed)
+static void test_firecracker_3149_avail_idx_games_packed_(bool packed)
 {
     static struct vqfix f;
     int id;
@@ -1457,7 +1544,7 @@ static void test_firecracker_3149_packed_reoffer_(bool packed)
     assert_int_equal(avps_vq_push(&f.vq, (uint16_t)id, 8), AVPS_OK);
     vqfix_teardown(&f);
 }
-ONE(test_firecracker_3149_packed_reoffer, true)
+ONE(test_firecracker_3149_avail_idx_games_packed, true)
 
 /* CVE-2019-14835: a chain with more pieces than req.seg_max is refused with
  * NOSPC and left in the ring; nothing is written past seg_max. Pieces are
@@ -2085,8 +2172,8 @@ int main(void)
         cmocka_unit_test(test_cve_2016_5403_inflight_cap_packed),
         cmocka_unit_test(test_mangle_indirect_len_split),
         cmocka_unit_test(test_mangle_indirect_len_packed),
-        cmocka_unit_test(test_mangle_nested_indirect_split),
-        cmocka_unit_test(test_mangle_nested_indirect_packed),
+        cmocka_unit_test(test_mangle_split_nested_indirect),
+        cmocka_unit_test(test_mangle_packed_table_indirect_is_plain_buffer),
         cmocka_unit_test(test_mangle_split_table_next_out_of_range),
         cmocka_unit_test(test_mangle_split_table_loop),
         cmocka_unit_test(test_mangle_table_longer_than_queue_split),
@@ -2143,8 +2230,8 @@ int main(void)
         cmocka_unit_test(test_openvmm_4045_bad_chain_consumed_not_looped_packed),
         cmocka_unit_test(test_acrn_7038_error_not_ignored_forever_split),
         cmocka_unit_test(test_acrn_7038_error_not_ignored_forever_packed),
-        cmocka_unit_test(test_firecracker_3149_avail_idx_games),
-        cmocka_unit_test(test_firecracker_3149_packed_reoffer),
+        cmocka_unit_test(test_firecracker_3149_avail_idx_games_split),
+        cmocka_unit_test(test_firecracker_3149_avail_idx_games_packed),
         cmocka_unit_test(test_cve_2019_14835_aux_array_bound_split),
         cmocka_unit_test(test_cve_2019_14835_aux_array_bound_packed),
         cmocka_unit_test(test_cve_2022_2132_header_split_across_descs_split),
