@@ -1153,6 +1153,30 @@ static void test_2_7_7_2_used_event_wrap_note_split(void **s)
     fx_done(&f);
 }
 
+/* §2.7.7.2 with EVENT_IDX: when more than 2^16 buffers were used since the last
+ * decision, "did idx pass used_event" has no answer from 16-bit indices; the
+ * device must then notify (a spurious notification is allowed, a lost one is not). */
+static void test_2_7_7_2_used_event_window_over_65536_split(void **s)
+{
+    static struct vqfix f;
+    struct rd_done d;
+
+    (void)s;
+    setup_ok(&f, false, 2, F_BIT(EVENT_IDX));
+    for (uint32_t i = 0; i < 65537u; i++) {
+        assert_true(rd_add_simple(&f.q, 0, 8, 0) >= 0);
+        assert_int_equal(avps_vq_pop(&f.vq, &f.req), 1);
+        assert_int_equal(avps_vq_push(&f.vq, f.req.id, 8), AVPS_OK);
+        assert_int_equal(rd_get_used(&f.q, &d), 1);
+    }
+    /* 65537 used since the start: the 16-bit distance looks like 1, and
+     * used_event (far from idx - 1) alone would say "no" */
+    rd_set_used_event(&f.q, (uint16_t)(rd_used_idx(&f.q) + 100u));
+    assert_int_equal(avps_vq_notify(&f.vq), 1);
+    assert_int_equal(f.g.irqs, 1);
+    fx_done(&f);
+}
+
 /* §2.8.10 / §2.8.14 without EVENT_IDX: ENABLE -> notify, DISABLE -> not. */
 static void test_2_8_14_driver_event_flags_packed(void **s)
 {
@@ -2460,6 +2484,7 @@ int main(void)
         cmocka_unit_test_teardown(test_2_7_7_2_used_notification_flags_split, fx_cleanup),
         cmocka_unit_test_teardown(test_2_7_7_2_used_event_split, fx_cleanup),
         cmocka_unit_test_teardown(test_2_7_7_2_used_event_wrap_note_split, fx_cleanup),
+        cmocka_unit_test_teardown(test_2_7_7_2_used_event_window_over_65536_split, fx_cleanup),
         cmocka_unit_test_teardown(test_2_8_14_driver_event_flags_packed, fx_cleanup),
         cmocka_unit_test_teardown(test_2_8_14_driver_event_desc_packed, fx_cleanup),
         cmocka_unit_test_teardown(test_2_7_10_2_kick_flags_split, fx_cleanup),
