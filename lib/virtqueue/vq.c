@@ -784,54 +784,48 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
 
 /* ---- byte-stream access to a request ----------------------------------- */
 
-uint32_t avps_vq_req_read(const struct avps_vq_req *req, uint32_t off, void *buf,
-                          uint32_t len)
+/* Copy between buf and the stream formed by nseg segments, from offset off.
+ * vq is NULL when reading (no cache or dirty bookkeeping needed). */
+static uint32_t req_copy_(struct avps_vq *vq, const struct avps_vq_seg *seg, uint32_t nseg,
+                          uint32_t off, uint8_t *buf, uint32_t len)
 {
-    uint8_t *dst = (uint8_t *)buf;
     uint32_t done = 0;
 
-    AVPS_ASSERT(req != NULL && (buf != NULL || len == 0u));
-    for (uint32_t i = 0; i < req->n_rd && done < len; i++) {
-        const struct avps_vq_seg *s = &req->seg[i];
+    for (uint32_t i = 0; i < nseg && done < len; i++) {
+        uint8_t *base = (uint8_t *)seg[i].base;
         uint32_t n;
 
-        if (off >= s->len) {
-            off -= s->len;
+        if (off >= seg[i].len) {
+            off -= seg[i].len;
             continue;
         }
-        n = s->len - off;
+        n = seg[i].len - off;
         if (n > len - done)
             n = len - done;
-        memcpy(dst + done, (const uint8_t *)s->base + off, n);
+        if (vq == NULL) {
+            memcpy(buf + done, base + off, n);
+        } else {
+            memcpy(base + off, buf + done, n);
+            avps_cache_clean_(vq->host, base + off, n);
+            avps_dirty_(vq->host, seg[i].gpa + off, n);
+        }
         done += n;
         off = 0;
     }
     return done;
 }
 
+uint32_t avps_vq_req_read(const struct avps_vq_req *req, uint32_t off, void *buf,
+                          uint32_t len)
+{
+    AVPS_ASSERT(req != NULL && (buf != NULL || len == 0u));
+    return req_copy_(NULL, req->seg, req->n_rd, off, (uint8_t *)buf, len);
+}
+
 uint32_t avps_vq_req_write(struct avps_vq *vq, const struct avps_vq_req *req,
                            uint32_t off, const void *buf, uint32_t len)
 {
-    const uint8_t *src = (const uint8_t *)buf;
-    uint32_t done = 0;
-
     AVPS_ASSERT(vq != NULL && req != NULL && (buf != NULL || len == 0u));
-    for (uint32_t i = req->n_rd; i < (uint32_t)req->n_rd + req->n_wr && done < len; i++) {
-        const struct avps_vq_seg *s = &req->seg[i];
-        uint32_t n;
-
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        n = s->len - off;
-        if (n > len - done)
-            n = len - done;
-        memcpy((uint8_t *)s->base + off, src + done, n);
-        avps_cache_clean_(vq->host, (uint8_t *)s->base + off, n);
-        avps_dirty_(vq->host, s->gpa + off, n);
-        done += n;
-        off = 0;
-    }
-    return done;
+    /* The source is only read; the cast serves the shared copy loop. */
+    return req_copy_(vq, req->seg + req->n_rd, req->n_wr, off, (uint8_t *)(uintptr_t)buf, len);
 }
