@@ -73,7 +73,7 @@ else
 fi
 
 step "library symbols (nm): no allocation, no writable globals, only avps_ exports"
-for lib in "$out/gcc/libavps.a" "$out/min/libavps.a"; do
+for lib in "$out/gcc/libavps.a" "$out/min/libavps.a" "$out/gcc/libavps_fdt.a"; do
   [ -f "$lib" ] || { bad "missing $lib"; continue; }
   alloc=$(nm -u "$lib" | grep -E '\b(malloc|calloc|realloc|free|aligned_alloc|posix_memalign|alloca)\b' || true)
   writable=$(nm --defined-only "$lib" | awk 'NF==3 && $2 ~ /^[bBdDC]$/')
@@ -88,7 +88,7 @@ done
 step "lib/ builds freestanding with gcc and clang"
 for cc in gcc clang; do
   ok=1
-  for f in lib/*/*.c; do
+  for f in $(find lib -name '*.c' | sort); do
     $cc -std=c11 -ffreestanding -fno-builtin -nostdlib -Wall -Wextra -Wconversion -Wshadow \
       -Wvla -Werror -Iinclude -c "$f" -o /dev/null || ok=0
   done

@@ -46,6 +46,13 @@ enum avps_event {
     AVPS_EV_QUEUE_BROKEN,   /**< The queue entered the broken state (NEEDS_RESET); b = error. */
     AVPS_EV_PORT_BAD_MAP,   /**< The port's map answered with a NULL pointer or a bad span; b = gpa. */
     AVPS_EV_NOTIFY_DATA,    /**< A notification-data value did not match the queue; b = value. */
+    AVPS_EV_DEV_STATUS,     /**< A device status write was refused; a = old status, b = value. */
+    AVPS_EV_DEV_FEATURES,   /**< A feature write or FEATURES_OK was refused; b = features. */
+    AVPS_EV_DEV_QUEUE,      /**< A queue register write was refused; a = queue, b = value. */
+    AVPS_EV_DEV_CONFIG,     /**< A configuration-space write was refused; a = offset, b = length. */
+    AVPS_EV_DEV_NEEDS_RESET,/**< The device entered DEVICE_NEEDS_RESET; b = error. */
+    AVPS_EV_DEV_REGISTER,   /**< A transport register access was refused; a = offset, b = size. */
+    AVPS_EV_DEV_REQUEST,    /**< A device request was malformed; a = queue << 16 | id, b = detail. */
     AVPS_EV_COUNT           /**< Number of events; not an event. */
 };
 
@@ -99,6 +106,15 @@ struct avps_port_ops {
     /** Optional. Guest memory [addr, addr + len) was written by the library
      *  (dirty-page logging for live migration). */
     void (*dirty)(void *ctx, uint64_t addr, uint64_t len);
+
+    /** Optional. Drive a level-triggered interrupt line (virtio-mmio, PCI
+     *  INTx) to @p level (1 asserted, 0 deasserted). Without it the library
+     *  calls inject(line) when the line rises. */
+    int (*set_level)(void *ctx, uint32_t line, int level);
+
+    /** Optional. Send an MSI or MSI-X message the guest programmed (address
+     *  and data). Without it the library calls inject(vector). */
+    int (*inject_msi)(void *ctx, uint64_t addr, uint32_t data, uint32_t vector);
 };
 
 /** One guest address space: the port's ops and its context. Caller-owned;

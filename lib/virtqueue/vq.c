@@ -41,11 +41,10 @@ static void vq_unmap_rings_(struct avps_vq *vq)
     }
 }
 
-static void vq_clear_state_(struct avps_vq *vq)
+static void vq_clear_state_(struct avps_vq *vq, bool slots)
 {
-    uint32_t n = vq->num_slots;
-
-    memset(vq->slots, 0, (size_t)n * sizeof vq->slots[0]);
+    if (slots)
+        memset(vq->slots, 0, (size_t)vq->num_slots * sizeof vq->slots[0]);
     vq->last_avail = 0;
     vq->shadow_avail = 0;
     vq->used_idx = 0;
@@ -64,7 +63,7 @@ void avps_vq_reset(struct avps_vq *vq)
 {
     AVPS_ASSERT(vq != NULL && vq->host != NULL);
     vq_unmap_rings_(vq);
-    vq_clear_state_(vq);
+    vq_clear_state_(vq, true);
     vq->enabled = 0;
     vq->broken = 0;
     vq->size = 0;
@@ -108,7 +107,7 @@ static bool feature_(uint64_t f, unsigned int bit)
     return (f & AVPS_VIRTIO_BIT(bit)) != 0u;
 }
 
-int avps_vq_enable(struct avps_vq *vq, const struct avps_vq_ring *ring)
+static int vq_enable_(struct avps_vq *vq, const struct avps_vq_ring *ring, bool clear_slots)
 {
     const unsigned int rw = AVPS_ACCESS_READ | AVPS_ACCESS_WRITE;
     uint16_t n;
@@ -128,7 +127,7 @@ int avps_vq_enable(struct avps_vq *vq, const struct avps_vq_ring *ring)
         (feature_(ring->features, AVPS_VIRTIO_F_IN_ORDER) && !AVPS_CONFIG_ENABLE_IN_ORDER))
         return AVPS_E_INVAL;
 
-    vq_clear_state_(vq);
+    vq_clear_state_(vq, clear_slots);
     vq->size = n;
     vq->packed = packed;
     vq->event_idx = feature_(ring->features, AVPS_VIRTIO_F_EVENT_IDX);
@@ -172,6 +171,28 @@ int avps_vq_enable(struct avps_vq *vq, const struct avps_vq_ring *ring)
         avps_packed_kick_(vq, true);
 #endif
     return AVPS_OK;
+}
+
+int avps_vq_enable(struct avps_vq *vq, const struct avps_vq_ring *ring)
+{
+    return vq_enable_(vq, ring, true);
+}
+
+int avps_vq_restart_(struct avps_vq *vq, const struct avps_vq_ring *ring,
+                     const struct avps_vq_state *st)
+{
+    int err;
+
+    vq_unmap_rings_(vq);
+    vq->enabled = 0;
+    vq->broken = 0;
+    err = vq_enable_(vq, ring, false);
+    if (err != AVPS_OK)
+        return err;
+    err = avps_vq_restore(vq, st);
+    if (err != AVPS_OK)
+        avps_vq_reset(vq);
+    return err;
 }
 
 bool avps_vq_ready(const struct avps_vq *vq)

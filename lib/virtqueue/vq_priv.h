@@ -61,6 +61,11 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
                         bool packed);
 void avps_walk_release_(struct avps_walk_ *w);
 
+/* Enable with the ring and restore st, keeping the slot array's in-flight
+ * set (device-level restore). On failure the queue is reset. */
+int avps_vq_restart_(struct avps_vq *vq, const struct avps_vq_ring *ring,
+                     const struct avps_vq_state *st);
+
 /* Sticky broken state (NEEDS_RESET): report, call the owner, return err. */
 int avps_vq_fail_(struct avps_vq *vq, int err, uint16_t id, uint64_t val);
 
