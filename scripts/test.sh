@@ -76,9 +76,12 @@ step "library symbols (nm): no allocation, no writable globals, only avps_ expor
 for lib in "$out/gcc/libavps.a" "$out/min/libavps.a" "$out/gcc/libavps_fdt.a"; do
   [ -f "$lib" ] || { bad "missing $lib"; continue; }
   alloc=$(nm -u "$lib" | grep -E '\b(malloc|calloc|realloc|free|aligned_alloc|posix_memalign|alloca)\b' || true)
-  writable=$(nm --defined-only "$lib" | awk 'NF==3 && $2 ~ /^[bBdDC]$/')
+  # Writable data: .data, .bss and common symbols. Const tables of function
+  # pointers live in .data.rel.ro (read-only once relocated) and are allowed.
+  writable=$(nm -f sysv --defined-only "$lib" | awk -F'|' '$3 ~ /[bBdDC]/ && $7 !~ /\.data\.rel\.ro/')
   exports=$(nm -g --defined-only "$lib" | awk 'NF==3 && $3 !~ /^avps_/')
-  echo "$lib: undefined symbols: $(nm -u "$lib" | awk '{print $2}' | sort -u | tr '\n' ' ')"
+  echo "$lib: external symbols it needs: $(nm -u "$lib" | awk '{print $2}' | sort -u | grep -v '^avps_' | tr '\n' ' ')"
+  echo "$lib: data objects: $(nm -f sysv --defined-only "$lib" | awk -F'|' '$4 ~ /OBJECT/ {gsub(/ /,"",$1); gsub(/ /,"",$7); printf "%s(%s) ", $1, $7}')"
   [ -z "$alloc" ] || { echo "$alloc"; bad "allocation symbols in $lib"; }
   [ -z "$writable" ] || { echo "$writable"; bad "writable globals in $lib"; }
   [ -z "$exports" ] || { echo "$exports"; bad "non-avps exports in $lib"; }
