@@ -419,6 +419,10 @@ static void test_2_6_bad_ring_at_enable(void **st)
     assert_int_equal(avps_dev_queue_ready(d, 0), 0);
     assert_true(avps_dev_needs_reset(d));
     assert_int_equal(f->ft.config_notes, 0);
+    /* §2.1.2: once the driver sets DRIVER_OK it is told */
+    assert_int_equal(avps_dev_set_status(d, S_ACK | S_DRV | S_FOK | S_DOK), AVPS_OK);
+    assert_int_equal(f->ft.config_notes, 1);
+    assert_true(avps_dev_isr(d) & AVPS_DEV_ISR_CONFIG);
     rf_free(f);
 }
 

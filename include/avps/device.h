@@ -183,8 +183,9 @@ uint32_t avps_dev_offered_word(const struct avps_dev *dev, uint32_t sel);
  * @brief The driver writes 32 bits of its features (DriverFeatures, §4.1.4.3,
  *        §4.2.2).
  * @retval AVPS_OK             Stored.
- * @retval AVPS_E_GUEST_STATE  After FEATURES_OK, or before DRIVER (the driver
- *                             must not change features then); ignored and reported.
+ * @retval AVPS_E_GUEST_STATE  After FEATURES_OK (the driver must not change
+ *                             features then), or a non-zero word beyond bit 63;
+ *                             ignored and reported.
  * @par Context
  * The transport's register path.
  */

@@ -91,7 +91,8 @@ struct avps_port_ops {
     void (*unlock)(void *lock_ctx);
 
     /** Optional. Structured diagnostics; the port decides whether to print,
-     *  count or rate-limit. Never called with a lock held. */
+     *  count or rate-limit. May be called with the object's lock held (the
+     *  lock_ctx taken through lock): it must not take that lock. */
     void (*report)(void *ctx, enum avps_event ev, uint32_t dev_id, uint64_t a,
                    uint64_t b);
 

@@ -24,6 +24,9 @@ struct avps_dev_class {
     int (*config_write)(struct avps_dev *dev, uint32_t off, const void *buf,
                         uint32_t len);                               /* optional */
     void (*driver_ok)(struct avps_dev *dev);                         /* optional */
+    /* Optional: queue q was reset or re-created (queue reset, ring restore):
+     * drop any request of that queue the device type still holds. */
+    void (*queue_reset)(struct avps_dev *dev, uint16_t q);
 };
 
 /* Set up the common part. queues[0..nq) must then be set up one by one with

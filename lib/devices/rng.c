@@ -20,6 +20,12 @@ static void rng_reset_(struct avps_dev *dev)
     rng->parked = 0;
 }
 
+static void rng_queue_reset_(struct avps_dev *dev, uint16_t q)
+{
+    (void)q;
+    rng_reset_(dev); /* the parked request belonged to the old ring */
+}
+
 /* Fill the request's writable part. Returns the bytes written, or
  * AVPS_E_AGAIN when the backend had nothing at all. */
 static int rng_fill_(struct avps_rng *rng)
@@ -112,6 +118,7 @@ static const struct avps_dev_class rng_class = {
     .features = AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_IN_ORDER),
     .reset = rng_reset_,
     .queue_notify = rng_queue_notify_,
+    .queue_reset = rng_queue_reset_,
 };
 
 int avps_rng_init(struct avps_rng *rng, const struct avps_host *host,

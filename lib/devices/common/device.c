@@ -269,7 +269,13 @@ int avps_dev_set_status(struct avps_dev *dev, uint8_t value)
         rc = AVPS_E_GUEST_STATE;
     }
     dev->status = next;
-    if ((added & S_DRIVER_OK) != 0u) {
+    if ((added & S_DRIVER_OK) != 0u && (next & S_NEEDS_RESET) != 0u) {
+        /* The device broke during setup: tell the driver now that it listens
+         * (§2.1.2). */
+        dev->isr |= AVPS_DEV_ISR_CONFIG;
+        if (dev->tops != NULL && dev->tops->notify_config != NULL)
+            (void)dev->tops->notify_config(dev->tctx, dev);
+    } else if ((added & S_DRIVER_OK) != 0u) {
         if (dev->cls->driver_ok != NULL)
             dev->cls->driver_ok(dev);
         /* Buffers made available before DRIVER_OK were left alone
@@ -446,6 +452,8 @@ int avps_dev_queue_reset(struct avps_dev *dev, uint16_t q)
         return AVPS_E_GUEST_STATE;
     }
     dev_queue_defaults_(&dev->queues[q]);
+    if (dev->cls->queue_reset != NULL)
+        dev->cls->queue_reset(dev, q);
     return AVPS_OK;
 }
 
@@ -586,6 +594,8 @@ int avps_dev_queue_restore(struct avps_dev *dev, uint16_t q, const struct avps_d
     dq = &dev->queues[q];
     if (st->size == 0u || st->size > dq->size_max || st->ready > 1u)
         return AVPS_E_GUEST_STATE;
+    if (dev->cls->queue_reset != NULL)
+        dev->cls->queue_reset(dev, q);
     /* Keep the caller's in-flight set across the queue reset. */
     vst = st->vq;
     dq->ready = 0;
