@@ -26,6 +26,7 @@ struct avps_posix_region {
     uint64_t gpa;
     uint64_t size;
     uint8_t *mem;
+    bool external; /* owned by the caller */
 };
 
 /** A fake guest. Zero it, then call avps_posix_init(). */
@@ -64,6 +65,9 @@ struct avps_posix_guest {
 void avps_posix_init(struct avps_posix_guest *g);
 /** Add a zeroed RAM region. Returns 0, or -1 when full, overlapping or out of memory. */
 int avps_posix_add_region(struct avps_posix_guest *g, uint64_t gpa, uint64_t size);
+/** Add a region backed by memory the caller owns (for example a shared memfd
+ *  mapping); it is not freed by avps_posix_fini(). Returns 0 or -1. */
+int avps_posix_add_region_ext(struct avps_posix_guest *g, uint64_t gpa, uint64_t size, void *mem);
 /** Offer the optional unmap op (counted in unmaps), as a Xen port would. */
 void avps_posix_set_unmap(struct avps_posix_guest *g, bool on);
 /** Free every region. */

@@ -135,7 +135,7 @@ void avps_posix_set_unmap(struct avps_posix_guest *g, bool on)
     g->host.ops = on ? &posix_ops_unmap : &posix_ops;
 }
 
-int avps_posix_add_region(struct avps_posix_guest *g, uint64_t gpa, uint64_t size)
+static int add_region_(struct avps_posix_guest *g, uint64_t gpa, uint64_t size, void *mem)
 {
     struct avps_posix_region *r;
 
@@ -148,7 +148,8 @@ int avps_posix_add_region(struct avps_posix_guest *g, uint64_t gpa, uint64_t siz
             return -1;
     }
     r = &g->region[g->nregions];
-    r->mem = calloc(1, (size_t)size);
+    r->external = mem != NULL;
+    r->mem = mem != NULL ? mem : calloc(1, (size_t)size);
     if (r->mem == NULL)
         return -1;
     r->gpa = gpa;
@@ -157,10 +158,22 @@ int avps_posix_add_region(struct avps_posix_guest *g, uint64_t gpa, uint64_t siz
     return 0;
 }
 
+int avps_posix_add_region(struct avps_posix_guest *g, uint64_t gpa, uint64_t size)
+{
+    return add_region_(g, gpa, size, NULL);
+}
+
+int avps_posix_add_region_ext(struct avps_posix_guest *g, uint64_t gpa, uint64_t size, void *mem)
+{
+    return mem == NULL ? -1 : add_region_(g, gpa, size, mem);
+}
+
 void avps_posix_fini(struct avps_posix_guest *g)
 {
-    for (unsigned int i = 0; i < g->nregions; i++)
-        free(g->region[i].mem);
+    for (unsigned int i = 0; i < g->nregions; i++) {
+        if (!g->region[i].external)
+            free(g->region[i].mem);
+    }
     g->nregions = 0;
 }
 
