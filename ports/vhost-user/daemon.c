@@ -31,7 +31,7 @@
 #include "avps_vhost_user.h"
 
 #define MAX_DEVICES 8
-#define RNG_QUEUE_MAX 1024u
+#define RNG_QUEUE_MAX 32768u
 
 enum rng_source { SRC_RANDOM, SRC_COUNTER };
 
@@ -111,7 +111,7 @@ static void usage(FILE *f)
             "  rng     entropy device (virtio-rng). Options:\n"
             "            source=random   bytes from the kernel's getrandom() (default)\n"
             "            source=counter  deterministic test pattern 00 01 02 ... (tests only)\n"
-            "            queue-size=N    largest queue size offered (default 256, max %u)\n"
+            "            queue-size=N    largest queue size accepted (default and max %u)\n"
             "\n"
             "options:\n"
             "  -s, --socket-path PATH  Unix socket the next --device is served on\n"
@@ -129,7 +129,7 @@ static int setup_device(struct served *s)
     char *save = NULL;
     char *type;
     char *opt;
-    unsigned long qsize = 256;
+    unsigned long qsize = RNG_QUEUE_MAX; /* the front-end picks the size */
     struct avps_vu_cfg vcfg;
     struct avps_rng_cfg rcfg;
     int err;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <avps/err.h>
@@ -363,6 +364,22 @@ static void vu_unmap_all(struct avps_vu *vu)
     vu->nreg = 0;
 }
 
+/* Does [off, off + len) lie inside the file behind fd? A mapping past the end
+ * of a regular file faults (SIGBUS) on first access, so such a region or log
+ * is refused when it arrives. (A front-end that shrinks the file afterwards
+ * can still fault us; only seals would stop that, and not every file can be
+ * sealed.) Other kinds of file (DAX devices) have no size to check. */
+static bool vu_fd_covers(int fd, uint64_t off, uint64_t len)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0)
+        return false;
+    if (!S_ISREG(st.st_mode))
+        return true;
+    return st.st_size >= 0 && len <= (uint64_t)st.st_size && off <= (uint64_t)st.st_size - len;
+}
+
 /* Check and map one region; fd is always closed (the mapping keeps the file). */
 static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int fd)
 {
@@ -392,6 +409,11 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
             return AVPS_E_GUEST_RANGE;
         }
     }
+    if (!vu_fd_covers(fd, d->mmap_offset, d->size)) {
+        vu_log(vu, 0, "region gpa %#llx: beyond the end of its file", (unsigned long long)d->gpa);
+        close(fd);
+        return AVPS_E_GUEST_RANGE;
+    }
     delta = d->mmap_offset % page;
     len = d->size + delta;
     p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd,
@@ -400,7 +422,7 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
     if (p == MAP_FAILED) {
         vu_log(vu, 0, "mmap of region gpa %#llx failed: %s", (unsigned long long)d->gpa,
                strerror(errno));
-        return AVPS_E_IO;
+        return AVPS_E_GUEST_RANGE; /* a refusal: AVPS_E_IO means the socket failed */
     }
     r = &vu->reg[vu->nreg++];
     r->gpa = d->gpa;
@@ -638,7 +660,8 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
 
         vu_unmap_log(vu);
         if (m->p.log.size == 0u || m->p.log.size > (1ull << 40) ||
-            m->p.log.offset > UINT64_MAX - m->p.log.size - delta) {
+            m->p.log.offset > UINT64_MAX - m->p.log.size - delta ||
+            !vu_fd_covers(fd, m->p.log.offset, m->p.log.size)) {
             close(fd);
             err = AVPS_E_GUEST_RANGE;
         } else {
@@ -646,7 +669,7 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
                      fd, (off_t)(m->p.log.offset - delta));
             close(fd);
             if (p == MAP_FAILED) {
-                err = AVPS_E_IO;
+                err = AVPS_E_GUEST_RANGE; /* refused (replied below), not a socket failure */
             } else {
                 vu->log_base = (uint8_t *)p + delta;
                 vu->log_map_len = m->p.log.size + delta;
@@ -661,11 +684,18 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
     case AVPS_VU_SET_LOG_FD:
         return 0; /* we never signal the log fd; it is closed below */
     case AVPS_VU_SET_VRING_NUM:
-        if (vu_vring_index(vu, m->p.state.index, &i) != 0 || vu->q[i].started ||
-            m->p.state.num == 0u || m->p.state.num > avps_dev_queue_size_max(dev, i))
+        if (vu_vring_index(vu, m->p.state.index, &i) != 0 || vu->q[i].started)
             return AVPS_E_GUEST_STATE;
-        vu->q[i].num = m->p.state.num;
+        /* A size we cannot serve is remembered as 0, so the ring refuses to
+         * start instead of running with a size the front-end does not use. */
         vu->q[i].num_set = 1;
+        if (m->p.state.num == 0u || m->p.state.num > avps_dev_queue_size_max(dev, i)) {
+            vu_log(vu, 0, "queue %u: size %u not supported (max %u)", i, m->p.state.num,
+                   avps_dev_queue_size_max(dev, i));
+            vu->q[i].num = 0;
+            return AVPS_E_GUEST_STATE;
+        }
+        vu->q[i].num = m->p.state.num;
         return 0;
     case AVPS_VU_SET_VRING_ADDR:
         if (vu_vring_index(vu, m->p.addr.index, &i) != 0 || vu->q[i].started)
@@ -794,6 +824,11 @@ static bool vu_has_reply(uint32_t req)
     case AVPS_VU_GET_MAX_MEM_SLOTS:
     case AVPS_VU_GET_STATUS:
     case AVPS_VU_SET_LOG_BASE:
+    /* never offered, but a front-end that sends them waits for their answer */
+    case AVPS_VU_CREATE_CRYPTO_SESSION:
+    case AVPS_VU_POSTCOPY_ADVISE:
+    case AVPS_VU_POSTCOPY_END:
+    case AVPS_VU_GET_INFLIGHT_FD:
         return true;
     default:
         return false;
@@ -812,30 +847,36 @@ static void vu_close_fds(int *fds, unsigned int nfds)
 int avps_vu_process(struct avps_vu *vu, const struct avps_vu_msg *m, size_t len, int *fds,
                     unsigned int nfds)
 {
-    const bool ack = (m->hdr.flags & AVPS_VU_NEED_REPLY) != 0u &&
-                     (vu->proto_features & (1ull << AVPS_VU_PF_REPLY_ACK)) != 0u;
     const char *why = NULL;
     bool replied = false;
+    bool ack;
     int err;
 
     vu->msgs++;
     err = avps_vu_check(m, len, nfds, vu->proto_features, &why);
     if (err == AVPS_E_GUEST_REQ) {
         /* Malformed: nothing in it can be trusted, not even what follows in
-         * the stream. Disconnect. */
+         * the stream. Disconnect. (The header itself may be short.) */
+        const uint32_t req = len >= sizeof m->hdr ? m->hdr.request : 0u;
+
         vu->bad_msgs++;
-        vu_log(vu, 0, "malformed %s (%u): %s", avps_vu_req_name(m->hdr.request),
-               m->hdr.request, why);
+        vu_log(vu, 0, "malformed %s (%u): %s", avps_vu_req_name(req), req, why);
         vu_close_fds(fds, nfds);
         return err;
     }
+    ack = (m->hdr.flags & AVPS_VU_NEED_REPLY) != 0u &&
+          (vu->proto_features & (1ull << AVPS_VU_PF_REPLY_ACK)) != 0u;
     if (err != 0) {
         vu->bad_msgs++;
         vu_log(vu, 1, "unsupported request %u", m->hdr.request);
         vu_close_fds(fds, nfds);
+        /* A request with its own reply waits for that reply, not for an
+         * ack (REPLY_ACK changes nothing for those): we cannot answer it. */
+        if (vu_has_reply(m->hdr.request))
+            return AVPS_E_GUEST_REQ;
         if (ack)
             return vu_reply_u64(vu, m->hdr.request, 1u);
-        return vu_has_reply(m->hdr.request) ? AVPS_E_GUEST_REQ : 0;
+        return 0;
     }
     vu_log(vu, 2, "%s", avps_vu_req_name(m->hdr.request));
     err = vu_dispatch(vu, m, fds, nfds, &replied);
