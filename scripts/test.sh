@@ -123,6 +123,23 @@ else
   bad "fuzzing found a crash"
 fi
 
+step "real guests: Linux's own virtio drivers against avps-vhost-user (QEMU TCG)"
+daemon="$out/gcc/avps-vhost-user --socket-path {socket} --device rng,source=counter"
+bash tests/guest/suite.sh -v --expect-pattern counter --daemon "$daemon" vhost-user \
+  >"$out/guest.log" 2>&1
+grc=$?
+grep -E '^guest: |host-transport|host-ring|host-pattern|rng-read' "$out/guest.log"
+gp=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out/guest.log" | tail -1)
+gf=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out/guest.log" | tail -1)
+passed=$((passed + ${gp:-0}))
+failed=$((failed + ${gf:-0}))
+if [ $grc -ne 0 ]; then
+  tail -20 "$out/guest.log"
+  echo "FAILED: real-guest tests"
+  fail=1
+  [ "${gf:-0}" -gt 0 ] || failed=$((failed + 1))
+fi
+
 step "example program"
 if "$out/gcc/avps-vq-demo" >"$out/demo.log" 2>&1; then
   tail -3 "$out/demo.log"; good
