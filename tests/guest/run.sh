@@ -26,6 +26,10 @@
 #   --log FILE              console log (default build-guest/logs/NAME.log)
 #   --append ARGS           extra kernel command line arguments
 #   --mem SIZE              guest RAM (default 256M)
+#   --chaos daemon|qemu     vhost-user: when the guest prints AVPS-PHASE, kill
+#                           the daemon (SIGKILL) and start a new one (QEMU
+#                           reconnects), or kill QEMU and boot a new QEMU
+#                           against the same daemon
 #   --tsc-khz auto|off|N    microvm: give the guest kernel the TSC frequency
 #                           (tsc_early_khz=) so it does not calibrate the TSC
 #                           against the PIT, which under TCG on a busy host
@@ -44,7 +48,7 @@ repo="$(cd "$here/../.." && pwd)"
 out="${AVPS_GUEST_OUT:-$repo/build-guest}"
 qemu="${AVPS_QEMU:-qemu-system-x86_64}"
 
-daemon_cmd="" pattern="any" timeout=45 stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto
+daemon_cmd="" pattern="any" timeout=45 stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto chaos=""
 pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     --log) log="$2"; shift 2 ;;
     --append) append="$2"; shift 2 ;;
     --mem) mem="$2"; shift 2 ;;
+    --chaos) chaos="$2"; shift 2 ;;
     --tsc-khz) tsc_khz="$2"; shift 2 ;;
     -q) quiet=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -70,6 +75,11 @@ backend="${pos[3]:-builtin}" socket="${pos[4]:-}"
 case "$machine" in q35|microvm) ;; *) echo "run.sh: MACHINE must be q35 or microvm" >&2; exit 2 ;; esac
 case "$ring" in split|packed) ;; *) echo "run.sh: RING must be split or packed" >&2; exit 2 ;; esac
 case "$pattern" in any|counter) ;; *) echo "run.sh: --expect-pattern must be any or counter" >&2; exit 2 ;; esac
+case "$chaos" in
+  "") ;;
+  daemon|qemu) [ -n "$daemon_cmd" ] || { echo "run.sh: --chaos needs --daemon" >&2; exit 2; } ;;
+  *) echo "run.sh: --chaos must be daemon or qemu" >&2; exit 2 ;;
+esac
 case "$backend" in
   builtin) ;;
   vhost-user)
@@ -124,7 +134,7 @@ trap 'exit 130' INT TERM
 # The device QEMU type for a test: BASE-pci on q35, BASE-device (or BASE when
 # QEMU names it so, like 7.2's vhost-user-rng) on microvm.
 dev_base() {
-  case "$1/$2" in
+  case "${1%%-*}/$2" in
     rng/builtin) echo virtio-rng ;;
     rng/vhost-user) echo vhost-user-rng ;;
     *) echo "run.sh: test $1 has no device for backend $2" >&2; return 1 ;;
@@ -179,7 +189,15 @@ backend_qemu_args() {
       qargs+=(-object "memory-backend-memfd,id=mem,size=$mem,share=on")
       [ "$machine" = microvm ] && qargs+=(-M microvm,memory-backend=mem)
       [ "$machine" = q35 ] && qargs+=(-M q35 -numa node,memdev=mem)
-      qargs+=(-chardev "socket,id=vu0,path=$socket")
+      # reconnect=1 makes QEMU dial again when the back-end goes away, but
+      # QEMU 7.2 then connects asynchronously at start-up and vhost-user-rng's
+      # realize does not wait for it ("Failed to set msg fds", then an assert),
+      # so it is only used where a daemon crash is the point of the test.
+      if [ "$chaos" = daemon ]; then
+        qargs+=(-chardev "socket,id=vu0,path=$socket,reconnect=1")
+      else
+        qargs+=(-chardev "socket,id=vu0,path=$socket")
+      fi
       qargs+=(-device "$dev,chardev=vu0,packed=$(packed_prop)") ;;
   esac
 }
@@ -208,6 +226,26 @@ boot_once() {
       grep -q 'AVPS-DONE' "$log" && outcome=done || outcome=exited
       break
     fi
+    if [ -n "$chaos" ] && [ "$chaos_done" -eq 0 ] && grep -q 'AVPS-PHASE' "$log"; then
+      chaos_done=1
+      if [ "$chaos" = daemon ]; then
+        # A crash, not a clean stop: no GET_VRING_BASE, no goodbye.
+        kill -KILL "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null || true
+        daemon_pid=""
+        echo "chaos: daemon killed at $(date +%T.%N | cut -c1-12)" >>"$log.chaos"
+        backend_start || { outcome=exited; break; }
+        echo "chaos: new daemon listening" >>"$log.chaos"
+      else
+        kill -KILL "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null || true
+        echo "chaos: QEMU killed; booting a new QEMU against the same daemon" >>"$log.chaos"
+        cp "$log" "$log.killed"
+        : >"$log"
+        "$qemu" "${qargs[@]}" </dev/null >"$log" 2>"$log.stderr" &
+        qemu_pid=$!
+        last_size=-1; start=$now
+      fi
+      continue
+    fi
     if [ -z "$done_at" ] && grep -q 'AVPS-DONE' "$log"; then done_at=$now; fi
     if [ -n "$done_at" ]; then
       # poweroff -f normally ends QEMU at once; do not wait for ever.
@@ -230,8 +268,8 @@ boot_once() {
   boot_time="$elapsed"
 }
 
-attempt=0 outcome="" total_start=$(date +%s.%N)
-rm -f "$log".attempt* "$log.daemon"
+attempt=0 outcome="" total_start=$(date +%s.%N) chaos_done=0
+rm -f "$log".attempt* "$log.daemon" "$log.chaos" "$log.killed"
 while :; do
   attempt=$((attempt + 1))
   backend_start || exit 2
