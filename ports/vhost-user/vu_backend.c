@@ -395,6 +395,15 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
         close(fd);
         return AVPS_E_GUEST_RANGE;
     }
+    /* A host address must be as aligned as the guest address it stands for:
+     * the ring engines check ring alignment on guest addresses and then use
+     * the host pointer (VIRTIO rings need up to 16 bytes). */
+    if (((d->mmap_offset - d->gpa) & 15u) != 0u) {
+        vu_log(vu, 0, "region gpa %#llx: mmap offset %#llx not aligned like it",
+               (unsigned long long)d->gpa, (unsigned long long)d->mmap_offset);
+        close(fd);
+        return AVPS_E_GUEST_RANGE;
+    }
     if (vu->nreg >= AVPS_VU_MAX_REGIONS) {
         vu_log(vu, 0, "too many memory regions");
         close(fd);
