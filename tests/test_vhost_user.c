@@ -594,6 +594,30 @@ static void fe_rng_roundtrip(struct fe *f, uint32_t len)
     assert_true(fe_calls(f) >= 1);
 }
 
+/* vhost-user "Ring states": a started but disabled ring has no side effects:
+ * buffers and kicks are left alone until SET_VRING_ENABLE 1; disabling again
+ * stops the ring with its place kept. */
+static void test_disabled_ring_untouched(void **s)
+{
+    struct fe *f = fe_new();
+    struct rd_done d;
+    uint64_t gpa;
+    int id;
+
+    (void)s;
+    fe_negotiate(f, false, MEM_TABLE);
+    fe_rng_roundtrip(f, 8);
+    assert_int_equal(fe_ack_state(f, AVPS_VU_SET_VRING_ENABLE, 0, 0), 0);
+    assert_int_equal(avps_dev_queue_ready(f->b->dev, 0), 0);
+    gpa = fe_post(f, 16, &id);
+    fe_kick(f);
+    assert_int_equal(rd_get_used(&f->q, &d), 0); /* untouched while disabled */
+    assert_int_equal(fe_ack_state(f, AVPS_VU_SET_VRING_ENABLE, 0, 1), 0);
+    assert_int_equal(avps_dev_queue_ready(f->b->dev, 0), 1);
+    fe_expect_used(f, id, gpa, 16); /* served on enable, in sequence */
+    fe_free(f);
+}
+
 /* ---- 1. negotiation and use ---------------------------------------------- */
 
 static void negotiate_and_use(bool packed, int mem)
@@ -1496,6 +1520,8 @@ static void test_ring_outside_regions_not_started(void **s)
     assert_int_equal(fe_ack_state(f, AVPS_VU_SET_VRING_NUM, 0, QSIZE), 0);
     assert_int_equal(fe_ack_vring_fd(f, AVPS_VU_SET_VRING_CALL, 0, f->call), 0);
     assert_int_equal(fe_ack_vring_fd(f, AVPS_VU_SET_VRING_KICK, 0, f->kick), 0);
+    /* enabled (PROTOCOL_FEATURES: rings start disabled), so each address try starts it */
+    assert_int_equal(fe_ack_state(f, AVPS_VU_SET_VRING_ENABLE, 0, 1), 0);
     /* used ring one byte past the region (uva), then desc given as a gpa */
     assert_int_not_equal(fe_ack_addr(f, 0, UVA_BASE + f->q.desc, UVA_BASE + RAM_SIZE,
                                      UVA_BASE + f->q.driver),
@@ -2131,6 +2157,7 @@ int main(void)
         cmocka_unit_test(test_region_offset_misaligned),
         cmocka_unit_test(test_region_fd_not_mappable),
         cmocka_unit_test(test_ring_outside_regions_not_started),
+        cmocka_unit_test(test_disabled_ring_untouched),
         cmocka_unit_test(test_mem_table_while_running_split),
         cmocka_unit_test(test_mem_table_while_running_packed),
         cmocka_unit_test(test_mem_table_refused_keeps_ring),

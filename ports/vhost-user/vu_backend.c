@@ -10,6 +10,7 @@
 #include "avps_vhost_user.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -179,7 +180,7 @@ static int vu_notify_config(void *tctx, struct avps_dev *dev)
     h.request = AVPS_VU_BACKEND_CONFIG_CHANGE_MSG;
     h.flags = AVPS_VU_VERSION;
     h.size = 0;
-    if (send(vu->backend_fd, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h)
+    if (send(vu->backend_fd, &h, sizeof h, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof h)
         return AVPS_E_IO;
     return 0;
 }
@@ -267,7 +268,9 @@ static int vu_ring_start(struct avps_vu *vu, uint16_t i)
     uint16_t size;
     int err;
 
-    if (q->started || !q->addr_set || !q->kick_set || !vu->features_set)
+    /* A ring runs once it is started (kick fd) and enabled: a disabled ring
+     * must have no side effects, so we do not touch it at all. */
+    if (q->started || !q->addr_set || !q->kick_set || !q->enabled || !vu->features_set)
         return 0;
     if (vu_uva_to_gpa(vu, q->addr.desc, &desc) != 0 ||
         vu_uva_to_gpa(vu, q->addr.avail, &drv) != 0 ||
@@ -551,7 +554,8 @@ static int vu_send(struct avps_vu *vu, uint32_t req, const void *payload, uint32
     m.hdr.size = size;
     if (size != 0u)
         memcpy(&m.p, payload, size);
-    if (send(vu->sock, &m, n, MSG_NOSIGNAL) != (ssize_t)n)
+    /* A front-end that does not read its replies is dropped, not waited for. */
+    if (send(vu->sock, &m, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
         return AVPS_E_IO;
     return 0;
 }
@@ -743,6 +747,9 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
             return AVPS_E_GUEST_STATE;
         }
         q = &vu->q[i];
+        /* Never block the (single-threaded) server on a peer's fd. */
+        if (fd >= 0)
+            (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         if (req == AVPS_VU_SET_VRING_KICK) {
             close_fd(&q->kick_fd);
             q->kick_fd = fd;
@@ -765,9 +772,12 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
             return AVPS_E_GUEST_STATE;
         vu->q[i].enabled = (uint8_t)m->p.state.num;
         vu_log(vu, 1, "queue %u %s", i, m->p.state.num ? "enabled" : "disabled");
-        if (vu->q[i].enabled && vu->q[i].started)
-            (void)avps_dev_queue_notify(dev, i);
-        return 0;
+        if (!vu->q[i].enabled) {
+            if (vu->q[i].started)
+                (void)vu_ring_halt(vu, i); /* keeps the base for the next start */
+            return 0;
+        }
+        return vu_ring_start(vu, i);
     case AVPS_VU_SET_BACKEND_REQ_FD:
         close_fd(&vu->backend_fd);
         vu->backend_fd = take_fd(fds, nfds, 0);
