@@ -123,6 +123,19 @@ else
   bad "fuzzing found a crash"
 fi
 
+step "avps-vhost-user command line, signals and front-end disconnects"
+if bash tests/daemon_cli.sh "$out/gcc/avps-vhost-user" >"$out/daemon-cli.log" 2>&1; then
+  tail -1 "$out/daemon-cli.log"
+else
+  grep -E 'FAIL' "$out/daemon-cli.log"
+  echo "FAILED: daemon command line"
+  fail=1
+fi
+dp=$(sed -n 's/^daemon-cli: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out/daemon-cli.log")
+df=$(sed -n 's/^daemon-cli: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out/daemon-cli.log")
+passed=$((passed + ${dp:-0}))
+failed=$((failed + ${df:-1}))
+
 step "real guests: Linux's own virtio drivers against avps-vhost-user (QEMU TCG)"
 daemon="$out/gcc/avps-vhost-user --socket-path {socket} --device rng,source=counter"
 bash tests/guest/suite.sh -v --tests "rng rng-reset" --expect-pattern counter --daemon "$daemon" vhost-user \

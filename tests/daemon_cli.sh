@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# avps-vhost-user's command line: --help, --version, clear errors for bad
+# options (exit 2, one line naming the problem), a clean exit on SIGTERM and
+# SIGINT with the socket removed, and a device that keeps serving after its
+# front-end goes away. Usage: tests/daemon_cli.sh PATH/TO/avps-vhost-user
+set -uo pipefail
+d="$1"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/avps-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "daemon-cli: $1 PASS"; }
+ko() { fail=$((fail + 1)); echo "daemon-cli: $1 FAIL ${2:-}"; }
+
+expect() { # name, want-exit, want-stderr-regex, args...
+  local name=$1 want=$2 re=$3 rc
+  shift 3
+  "$d" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ "$rc" -eq "$want" ] && grep -Eq "$re" "$tmp/out" "$tmp/err"; then ok "$name"
+  else ko "$name" "(exit $rc, want $want; got: $(head -c 200 "$tmp/err" "$tmp/out" | tr '\n' ' '))"; fi
+}
+
+expect help 0 'usage: avps-vhost-user' --help
+expect version 0 '^avps-vhost-user \(libavps\) [0-9]+\.[0-9]+\.[0-9]+' --version
+expect no-args 2 'give at least one --socket-path' 
+expect device-without-socket 2 'has no --socket-path before it' --device rng
+expect socket-without-device 2 'give at least one' --socket-path "$tmp/a.sock"
+expect unknown-device 2 "unknown device type 'disk'" --socket-path "$tmp/a.sock" --device disk
+expect unknown-option 2 "unknown rng option 'colour=blue'" --socket-path "$tmp/a.sock" --device rng,colour=blue
+expect option-without-value 2 "needs a value" --socket-path "$tmp/a.sock" --device rng,source
+expect bad-queue-size 2 'queue-size must be' --socket-path "$tmp/a.sock" --device rng,queue-size=0
+expect bad-queue-size-text 2 'queue-size must be' --socket-path "$tmp/a.sock" --device rng,queue-size=12x
+expect same-socket-twice 2 'used twice' --socket-path "$tmp/a.sock" --device rng --socket-path "$tmp/a.sock" --device rng
+expect stray-argument 2 "unexpected argument 'extra'" --socket-path "$tmp/a.sock" --device rng extra
+expect bad-flag 2 'usage:' --frobnicate
+expect unwritable-socket 1 'cannot listen on' --socket-path /proc/avps-no/x.sock --device rng
+
+for sig in TERM INT; do
+  sock="$tmp/$sig.sock"
+  "$d" -v --socket-path "$sock" --device rng --socket-path "$sock.2" --device rng,source=counter \
+    >"$tmp/run.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && [ -S "$sock.2" ] && break; sleep 0.1; done
+  # a front-end that connects and vanishes: the daemon must keep listening
+  python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$sock" 2>/dev/null
+  sleep 0.2
+  if ! kill -0 "$pid" 2>/dev/null; then ko "survives-disconnect-$sig" "daemon exited"; continue; fi
+  python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$sock" 2>/dev/null &&
+    ok "survives-disconnect-$sig" || ko "survives-disconnect-$sig" "socket no longer accepts"
+  kill -"$sig" "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; ko "exit-on-SIG$sig" "still running after 5 s"; continue; fi
+  wait "$pid"; rc=$?
+  if [ "$rc" -eq 0 ] && [ ! -e "$sock" ] && [ ! -e "$sock.2" ] && grep -q stopped "$tmp/run.out"; then
+    ok "exit-on-SIG$sig"
+  else
+    ko "exit-on-SIG$sig" "(exit $rc, sockets left: $(ls "$tmp" | tr '\n' ' '))"
+  fi
+done
+echo "daemon-cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
