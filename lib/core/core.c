@@ -31,8 +31,9 @@ const char *avps_strerror(int err)
 {
     const char *name;
 
-    if (err > 0 || err <= -(int)AVPS_ARRAY_LEN(avps_err_names))
+    if (err > 0 || err <= -(int)AVPS_ARRAY_LEN(avps_err_names)) {
         return "unknown error";
+    }
     name = avps_err_names[-err];
     return name[0] != '\0' ? name : "unknown error";
 }
@@ -41,14 +42,18 @@ int avps_host_check(const struct avps_host *host)
 {
     const struct avps_port_ops *ops;
 
-    if (host == NULL || host->ops == NULL)
+    if (host == NULL || host->ops == NULL) {
         return AVPS_E_INVAL;
+    }
     ops = host->ops;
-    if (ops->version != AVPS_PORT_OPS_VERSION)
+    if (ops->version != AVPS_PORT_OPS_VERSION) {
         return AVPS_E_VERSION;
-    if (ops->map == NULL || ops->inject == NULL)
+    }
+    if (ops->map == NULL || ops->inject == NULL) {
         return AVPS_E_INVAL;
-    if ((ops->lock == NULL) != (ops->unlock == NULL))
+    }
+    if ((ops->lock == NULL) != (ops->unlock == NULL)) {
         return AVPS_E_INVAL;
+    }
     return AVPS_OK;
 }

@@ -88,7 +88,7 @@ static inline void avps_shm_copy_in_(void *dst, const void *src, size_t n)
 /* [off, off + len) lies inside [0, size), written without overflow. */
 static inline bool avps_range_ok_(uint64_t off, uint64_t len, uint64_t size)
 {
-    return len <= size && off <= size - len;
+    return (len <= size) && (off <= (size - len);
 }
 
 /* ---- guest memory: the only caller of ops->map (lib/core/gmem.c) ------- */
@@ -115,8 +115,9 @@ static inline void avps_report_(const struct avps_host *h, enum avps_event ev,
                                 uint32_t dev, uint64_t a, uint64_t b)
 {
 #if AVPS_CONFIG_REPORT_LEVEL > 0
-    if (h->ops->report != NULL)
+    if (h->ops->report != NULL) {
         h->ops->report(h->ctx, ev, dev, a, b);
+    }
 #else
     (void)h; (void)ev; (void)dev; (void)a; (void)b;
 #endif
@@ -129,27 +130,31 @@ static inline int avps_inject_(const struct avps_host *h, uint32_t vector)
 
 static inline void avps_dirty_(const struct avps_host *h, uint64_t gpa, uint64_t len)
 {
-    if (h->ops->dirty != NULL)
+    if (h->ops->dirty != NULL) {
         h->ops->dirty(h->ctx, gpa, len);
+    }
 }
 
 static inline void avps_cache_clean_(const struct avps_host *h, const void *p, uint64_t len)
 {
-    if (h->ops->cache_clean != NULL)
+    if (h->ops->cache_clean != NULL) {
         h->ops->cache_clean(h->ctx, p, len);
+    }
 }
 
 static inline void avps_cache_inval_(const struct avps_host *h, const void *p, uint64_t len)
 {
-    if (h->ops->cache_invalidate != NULL)
+    if (h->ops->cache_invalidate != NULL) {
         h->ops->cache_invalidate(h->ctx, p, len);
+    }
 }
 
 static inline void avps_lock_(const struct avps_host *h, void *lock_ctx)
 {
 #if AVPS_CONFIG_ENABLE_LOCKING
-    if (lock_ctx != NULL && h->ops->lock != NULL)
+    if (lock_ctx != NULL && h->ops->lock != NULL) {
         h->ops->lock(lock_ctx);
+    }
 #else
     (void)h; (void)lock_ctx;
 #endif
@@ -158,8 +163,9 @@ static inline void avps_lock_(const struct avps_host *h, void *lock_ctx)
 static inline void avps_unlock_(const struct avps_host *h, void *lock_ctx)
 {
 #if AVPS_CONFIG_ENABLE_LOCKING
-    if (lock_ctx != NULL && h->ops->unlock != NULL)
+    if (lock_ctx != NULL && h->ops->unlock != NULL) {
         h->ops->unlock(lock_ctx);
+    }
 #else
     (void)h; (void)lock_ctx;
 #endif

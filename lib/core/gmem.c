@@ -11,15 +11,18 @@ int avps_gmem_span_(const struct avps_host *h, uint64_t gpa, uint64_t len,
     void *hva = NULL;
     uint64_t span = 0;
 
-    if (len == 0u || len > (uint64_t)AVPS_CONFIG_MAX_SEG_LEN || gpa > UINT64_MAX - len)
+    if ((len == 0u) || len > (uint64_t)AVPS_CONFIG_MAX_SEG_LEN || (gpa > UINT64_MAX - len)) {
         return AVPS_E_GUEST_RANGE;
-    if (h->ops->map(h->ctx, gpa, len, access, &hva, &span) != 0)
+    }
+    if (h->ops->map(h->ctx, gpa, len, access, &hva, &span) != 0) {
         return AVPS_E_GUEST_RANGE;
-    if (hva == NULL || span == 0u || span > len) {
+    }
+    if (hva == NULL || (span == 0u) || (span > len)) {
         /* A broken port: never use the pointer, but give back what it
          * mapped when it said it mapped something. */
-        if (hva != NULL && span != 0u && span <= len)
+        if (hva != NULL && (span != 0u) && (span <= len)) {
             avps_gmem_unmap_(h, hva, span);
+        }
         avps_report_(h, AVPS_EV_PORT_BAD_MAP, 0u, span, gpa);
         return AVPS_E_GUEST_RANGE;
     }
@@ -34,8 +37,9 @@ int avps_gmem_map_whole_(const struct avps_host *h, uint64_t gpa, uint64_t len,
     struct avps_span s;
     int err = avps_gmem_span_(h, gpa, len, access, &s);
 
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     if (s.len != len) {
         avps_gmem_unmap_(h, s.hva, s.len);
         return AVPS_E_GUEST_RANGE;
@@ -54,8 +58,9 @@ int avps_gmem_read_(const struct avps_host *h, uint64_t gpa, void *buf,
         struct avps_span s;
         int err = avps_gmem_span_(h, gpa, len, access | AVPS_ACCESS_READ, &s);
 
-        if (err != AVPS_OK)
+        if (err != AVPS_OK) {
             return err;
+        }
         avps_cache_inval_(h, s.hva, s.len);
         avps_shm_copy_in_(dst, s.hva, (size_t)s.len);
         avps_gmem_unmap_(h, s.hva, s.len);
@@ -68,6 +73,7 @@ int avps_gmem_read_(const struct avps_host *h, uint64_t gpa, void *buf,
 
 void avps_gmem_unmap_(const struct avps_host *h, void *hva, uint64_t len)
 {
-    if (h->ops->unmap != NULL)
+    if (h->ops->unmap != NULL) {
         h->ops->unmap(h->ctx, hva, len);
+    }
 }

@@ -38,13 +38,16 @@ static int rng_fill_(struct avps_rng *rng)
         uint32_t want = rng->req.wr_len - off;
         int r;
 
-        if (want > RNG_CHUNK)
+        if (want > RNG_CHUNK) {
             want = RNG_CHUNK;
+        }
         r = rng->backend->fill(rng->backend->ctx, tmp, want);
-        if (r <= 0)
+        if (r <= 0) {
             break; /* AGAIN or an error: complete with what we have */
-        if ((uint32_t)r > want)
+        }
+        if ((uint32_t)r > want) {
             r = (int)want; /* a backend that claims more than asked */
+        }
         off += avps_vq_req_write(vq, &rng->req, off, tmp, (uint32_t)r);
     }
     /* §5.4.6.1: one or more bytes, or wait for entropy. */
@@ -56,8 +59,9 @@ static int rng_serve_(struct avps_rng *rng)
     struct avps_vq *vq = &rng->queue[0].vq;
     int done = 0;
 
-    if (!avps_dev_queue_live_(&rng->dev, 0))
+    if (!avps_dev_queue_live_(&rng->dev, 0)) {
         return AVPS_E_STATE;
+    }
     /* Bounded: each pass completes one request, and the engine bounds the
      * requests in the ring. */
     for (;;) {
@@ -77,14 +81,16 @@ static int rng_serve_(struct avps_rng *rng)
                 }
                 break;
             }
-            if (r <= 0)
+            if (r <= 0) {
                 break; /* empty, or the queue broke (the device needs a reset) */
+            }
         }
         /* §5.4.5: the driver places only device-writable buffers. */
         if (rng->req.n_rd != 0u || rng->req.wr_len == 0u) {
             rng->parked = 0;
-            if (avps_vq_push(vq, rng->req.id, 0) != AVPS_OK)
+            if (avps_vq_push(vq, rng->req.id, 0) != AVPS_OK) {
                 break;
+            }
             rng->refused++;
             avps_dev_report_(&rng->dev, AVPS_EV_DEV_REQUEST, rng->req.id, rng->req.rd_len);
             done++;
@@ -96,8 +102,9 @@ static int rng_serve_(struct avps_rng *rng)
             break;
         }
         rng->parked = 0;
-        if (avps_vq_push(vq, rng->req.id, (uint32_t)r) != AVPS_OK)
+        if (avps_vq_push(vq, rng->req.id, (uint32_t)r) != AVPS_OK) {
             break;
+        }
         rng->bytes += (uint32_t)r;
         done++;
     }
@@ -126,14 +133,17 @@ int avps_rng_init(struct avps_rng *rng, const struct avps_host *host,
 {
     int err;
 
-    if (rng == NULL || cfg == NULL || cfg->backend == NULL || cfg->backend->fill == NULL)
+    if (rng == NULL || cfg == NULL || cfg->backend == NULL || cfg->backend->fill == NULL) {
         return AVPS_E_INVAL;
+    }
     err = avps_dev_init_(&rng->dev, &rng_class, host, rng->queue, 1u, &cfg->common);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     err = avps_dev_queue_init_(&rng->dev, 0, cfg->queue_size_max, cfg->slots, cfg->num_slots);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     rng->backend = cfg->backend;
     rng->req.seg = rng->seg;
     rng->req.seg_max = AVPS_RNG_SEGS;

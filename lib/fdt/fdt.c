@@ -63,8 +63,9 @@ static void node_name_(char out[AVPS_FDT_MMIO_NAME_MAX], uint64_t base)
         base >>= 4;
     } while (base != 0u);
     memcpy(out, prefix, NAME_PREFIX_LEN);
-    for (i = 0u; i < nd; i++)
+    for (i = 0u; i < nd; i++) {
         out[NAME_PREFIX_LEN + i] = digits[nd - 1u - i];
+    }
     out[NAME_PREFIX_LEN + nd] = '\0';
 }
 
@@ -75,10 +76,12 @@ static int read_cell_(const void *fdt, int node, const char *name, uint32_t *out
     const void *p = fdt_getprop(fdt, node, name, &len);
 
     *out = 0u;
-    if (p == NULL)
+    if (p == NULL) {
         return len == -FDT_ERR_NOTFOUND ? 0 : AVPS_E_INVAL;
-    if (len != (int)sizeof(fdt32_t))
+    }
+    if (len != (int)sizeof(fdt32_t)) {
         return AVPS_E_INVAL;
+    }
     *out = fdt32_ld((const fdt32_t *)p);
     return 1;
 }
@@ -98,26 +101,31 @@ static int check_irq_(const void *fdt, int parent, const struct avps_fdt_mmio *d
     int hops;
 
     if (dev->interrupts == NULL || dev->num_interrupt_cells == 0u ||
-        dev->num_interrupt_cells > AVPS_FDT_MAX_INTERRUPT_CELLS)
+        dev->num_interrupt_cells > AVPS_FDT_MAX_INTERRUPT_CELLS) {
         return AVPS_E_INVAL;
+    }
     if (dev->interrupt_parent == UINT32_MAX)
         return AVPS_E_INVAL;
     if (explicit_ph) {
         node = fdt_node_offset_by_phandle(fdt, dev->interrupt_parent);
-        if (node < 0)
+        if (node < 0) {
             return AVPS_E_INVAL;
+        }
     }
     for (hops = 0; hops < IRQ_WALK_MAX; hops++) {
         uint32_t v = 0u;
         int rc = read_cell_(fdt, node, "#interrupt-cells", &v);
 
-        if (rc < 0)
+        if (rc < 0) {
             return rc;
-        if (rc > 0)
+        }
+        if (rc > 0) {
             return v == dev->num_interrupt_cells ? AVPS_OK : AVPS_E_INVAL;
+        }
         rc = read_cell_(fdt, node, "interrupt-parent", &v);
-        if (rc < 0)
+        if (rc < 0) {
             return rc;
+        }
         if (rc > 0) {
             node = fdt_node_offset_by_phandle(fdt, v);
         } else if (node == 0) {
@@ -125,8 +133,9 @@ static int check_irq_(const void *fdt, int parent, const struct avps_fdt_mmio *d
         } else {
             node = fdt_parent_offset(fdt, node);
         }
-        if (node < 0)
+        if (node < 0) {
             return explicit_ph ? AVPS_E_INVAL : AVPS_OK;
+        }
     }
     return AVPS_E_INVAL; /* an interrupt-parent cycle */
 }
@@ -137,18 +146,22 @@ static int check_(const void *fdt, int parent, const struct avps_fdt_mmio *dev,
 {
     uint64_t end;
 
-    if (fdt == NULL || dev == NULL || parent < 0)
+    if (fdt == NULL || dev == NULL || parent < 0) {
         return AVPS_E_INVAL;
-    if (fdt_check_header(fdt) != 0)
+    }
+    if (fdt_check_header(fdt) != 0) {
         return AVPS_E_INVAL;
+    }
     /* Also proves parent is a node offset (BADOFFSET otherwise). Missing
      * properties give the devicetree defaults, 2 and 1. */
     cells->addr = fdt_address_cells(fdt, parent);
     cells->size = fdt_size_cells(fdt, parent);
-    if (cells->addr < 1 || cells->addr > 2 || cells->size < 1 || cells->size > 2)
+    if (cells->addr < 1 || cells->addr > 2 || cells->size < 1 || cells->size > 2) {
         return AVPS_E_INVAL;
-    if (dev->size < AVPS_FDT_MMIO_MIN_SIZE || dev->size - 1u > UINT64_MAX - dev->base)
+    }
+    if (dev->size < AVPS_FDT_MMIO_MIN_SIZE || dev->size - 1u > UINT64_MAX - dev->base) {
         return AVPS_E_INVAL;
+    }
     end = dev->base + (dev->size - 1u);
     if (cells->addr == 1 && end > UINT32_MAX)
         return AVPS_E_INVAL;
@@ -164,10 +177,12 @@ static int set_cells_(void *fdt, int node, const char *name, const uint32_t *v, 
     uint32_t i;
     int rc = fdt_setprop_placeholder(fdt, node, name, (int)(n * sizeof(fdt32_t)), &data);
 
-    if (rc != 0)
+    if (rc != 0) {
         return rc;
-    for (i = 0u; i < n; i++)
+    }
+    for (i = 0u; i < n; i++) {
         fdt32_st((char *)data + i * sizeof(fdt32_t), v[i]);
+    }
     return 0;
 }
 
@@ -182,27 +197,34 @@ static int add_(void *fdt, int parent, const struct avps_fdt_mmio *dev,
     int node;
     int rc;
 
-    if (cells->addr == 2)
+    if (cells->addr == 2) {
         reg[nreg++] = (uint32_t)(dev->base >> 32);
+    }
     reg[nreg++] = (uint32_t)dev->base;
-    if (cells->size == 2)
+    if (cells->size == 2) {
         reg[nreg++] = (uint32_t)(dev->size >> 32);
+    }
     reg[nreg++] = (uint32_t)dev->size;
 
     node_name_(name, dev->base);
     node = fdt_add_subnode(fdt, parent, name);
-    if (node < 0)
+    if (node < 0) {
         return map_err_(node);
+    }
 
     rc = fdt_setprop(fdt, node, "compatible", compatible, (int)sizeof compatible);
-    if (rc == 0)
+    if (rc == 0) {
         rc = set_cells_(fdt, node, "reg", reg, nreg);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = set_cells_(fdt, node, "interrupts", dev->interrupts, dev->num_interrupt_cells);
-    if (rc == 0 && dev->interrupt_parent != 0u)
+    }
+    if (rc == 0 && dev->interrupt_parent != 0u) {
         rc = fdt_setprop_u32(fdt, node, "interrupt-parent", dev->interrupt_parent);
-    if (rc == 0 && dev->dma_coherent)
+    }
+    if (rc == 0 && dev->dma_coherent) {
         rc = fdt_setprop_empty(fdt, node, "dma-coherent");
+    }
     if (rc != 0) {
         /* Deleting only shrinks the blob, so it cannot run out of space. */
         (void)fdt_del_node(fdt, node);
@@ -219,8 +241,9 @@ static void remove_(void *fdt, int parent, const struct avps_fdt_mmio *dev)
 
     node_name_(name, dev->base);
     node = fdt_subnode_offset(fdt, parent, name);
-    if (node >= 0)
+    if (node >= 0) {
         (void)fdt_del_node(fdt, node);
+    }
 }
 
 int avps_fdt_add_virtio_mmio(void *fdt, int parent, const struct avps_fdt_mmio *dev)
@@ -228,8 +251,9 @@ int avps_fdt_add_virtio_mmio(void *fdt, int parent, const struct avps_fdt_mmio *
     struct cells_ cells;
     int rc = check_(fdt, parent, dev, &cells);
 
-    if (rc != AVPS_OK)
+    if (rc != AVPS_OK) {
         return rc;
+    }
     return add_(fdt, parent, dev, &cells);
 }
 
@@ -240,14 +264,17 @@ int avps_fdt_add_virtio_mmio_n(void *fdt, int parent, const struct avps_fdt_mmio
     size_t i;
     int rc;
 
-    if (fdt == NULL || parent < 0 || (devs == NULL && n != 0u) || n > (size_t)INT_MAX)
+    if (fdt == NULL || parent < 0 || (devs == NULL && n != 0u) || n > (size_t)INT_MAX) {
         return AVPS_E_INVAL;
-    if (fdt_check_header(fdt) != 0)
+    }
+    if (fdt_check_header(fdt) != 0) {
         return AVPS_E_INVAL;
+    }
     for (i = 0u; i < n; i++) {
         rc = check_(fdt, parent, &devs[i], &cells);
-        if (rc != AVPS_OK)
+        if (rc != AVPS_OK) {
             return rc;
+        }
     }
     /* libfdt puts a new child before its siblings: add last to first so the
      * tree lists devs in the caller's order. Adding children moves neither
@@ -257,8 +284,9 @@ int avps_fdt_add_virtio_mmio_n(void *fdt, int parent, const struct avps_fdt_mmio
         if (rc < 0) {
             size_t j;
 
-            for (j = i; j < n; j++)
+            for (j = i; j < n; j++) {
                 remove_(fdt, parent, &devs[j]);
+            }
             return rc;
         }
     }

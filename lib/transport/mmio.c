@@ -103,13 +103,16 @@ static int mmio_raise_(struct avps_mmio *m)
     const struct avps_host *h = m->dev->host;
     int err;
 
-    if (h->ops->set_level == NULL)
+    if (h->ops->set_level == NULL) {
         return avps_inject_(h, m->line);
-    if (m->level)
+    }
+    if (m->level) {
         return AVPS_OK; /* already asserted: a level needs no new edge */
+    }
     err = h->ops->set_level(h->ctx, m->line, 1);
-    if (err != 0)
+    if (err != 0) {
         return err < 0 ? err : AVPS_E_IO; /* left low: the next event retries */
+    }
     m->level = 1;
     return AVPS_OK;
 }
@@ -120,11 +123,13 @@ static int mmio_lower_if_idle_(struct avps_mmio *m)
     const struct avps_host *h = m->dev->host;
     int err;
 
-    if (!m->level || avps_dev_isr(m->dev) != 0u || h->ops->set_level == NULL)
+    if (!m->level || avps_dev_isr(m->dev) != 0u || h->ops->set_level == NULL) {
         return AVPS_OK;
+    }
     err = h->ops->set_level(h->ctx, m->line, 0);
-    if (err != 0)
+    if (err != 0) {
         return err < 0 ? err : AVPS_E_IO; /* still high: the next ack retries */
+    }
     m->level = 0;
     return AVPS_OK;
 }
@@ -151,15 +156,17 @@ static const struct avps_transport_ops mmio_tops_ = {
 
 int avps_mmio_init(struct avps_mmio *m, struct avps_dev *dev, const struct avps_mmio_cfg *cfg)
 {
-    if (m == NULL || dev == NULL || (cfg != NULL && cfg->shm == NULL && cfg->num_shm != 0u))
+    if (m == NULL || dev == NULL || (cfg != NULL && cfg->shm == NULL && cfg->num_shm != 0u)) {
         return AVPS_E_INVAL;
+    }
     memset(m, 0, sizeof *m);
     m->dev = dev;
     m->vendor_id = AVPS_MMIO_VENDOR_DEFAULT;
     if (cfg != NULL) {
         m->line = cfg->line;
-        if (cfg->vendor_id != 0u)
+        if (cfg->vendor_id != 0u) {
             m->vendor_id = cfg->vendor_id;
+        }
         m->shm = cfg->shm;
         m->num_shm = cfg->num_shm;
     }
@@ -197,8 +204,9 @@ static uint16_t mmio_q_(const struct avps_mmio *m)
 
 static bool mmio_shm_(const struct avps_mmio *m, const struct avps_mmio_shm **r)
 {
-    if (m->shm_sel >= m->num_shm)
+    if (m->shm_sel >= m->num_shm) {
         return false;
+    }
     *r = &m->shm[m->shm_sel];
     return true;
 }
@@ -209,8 +217,9 @@ static uint32_t mmio_shm_word_(const struct avps_mmio *m, bool base, bool high)
     const struct avps_mmio_shm *r = NULL;
     uint64_t v = UINT64_MAX;
 
-    if (mmio_shm_(m, &r))
+    if (mmio_shm_(m, &r)) {
         v = base ? r->base : r->len;
+    }
     return (uint32_t)(high ? v >> 32 : v);
 }
 
@@ -263,8 +272,9 @@ static int mmio_queue_ready_(struct avps_mmio *m, uint16_t q, uint32_t v)
 {
     struct avps_dev *dev = m->dev;
 
-    if (v == 1u)
+    if (v == 1u) {
         return avps_dev_queue_enable(dev, q);
+    }
     if (v != 0u) {
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, v);
         return AVPS_E_GUEST_STATE;
@@ -272,8 +282,9 @@ static int mmio_queue_ready_(struct avps_mmio *m, uint16_t q, uint32_t v)
     /* §4.2.2.2: 0 stops the queue; §4.2.2.1: the device must not touch its
      * ring while QueueReady is 0, so the ring state goes with it. Writing 0
      * to a queue that is not enabled changes nothing. */
-    if (avps_dev_queue_ready(dev, q) == 0u)
+    if (avps_dev_queue_ready(dev, q) == 0u) {
         return AVPS_OK;
+    }
     return avps_dev_queue_reset(dev, q);
 }
 
@@ -410,15 +421,17 @@ static uint64_t mmio_le_get_(const uint8_t *b, unsigned int size)
 {
     uint64_t v = 0;
 
-    for (unsigned int i = size; i > 0u; i--)
+    for (unsigned int i = size; i > 0u; i--) {
         v = (v << 8) | b[i - 1u];
+    }
     return v;
 }
 
 static void mmio_le_put_(uint8_t *b, unsigned int size, uint64_t v)
 {
-    for (unsigned int i = 0; i < size; i++)
+    for (unsigned int i = 0; i < size; i++) {
         b[i] = (uint8_t)(v >> (8u * i));
+    }
 }
 
 /* ---- entry points ---------------------------------------------------------- */
@@ -431,29 +444,35 @@ static int mmio_read_(struct avps_mmio *m, uint64_t offset, unsigned int size, u
     const uint64_t win = avps_mmio_window_size(m);
     const struct mmio_reg_ *r;
 
-    if (offset >= win)
+    if (offset >= win) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
+    }
     if (offset >= MMIO_CTRL_END) {
         uint8_t buf[8];
         const uint64_t coff = offset - MMIO_CTRL_END;
         int err;
 
-        if (!mmio_cfg_access_ok_(coff, size) || !avps_range_ok_(offset, size, win))
+        if (!mmio_cfg_access_ok_(coff, size) || !avps_range_ok_(offset, size, win)) {
             return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
+        }
         /* coff < win - 0x100 <= config size rounded up: fits 32 bits. */
         err = avps_dev_config_read(m->dev, (uint32_t)coff, buf, size);
-        if (err != AVPS_OK)
+        if (err != AVPS_OK) {
             return err;
+        }
         *value = mmio_le_get_(buf, size);
         return AVPS_OK;
     }
-    if (size != 4u || (offset & 3u) != 0u)
+    if (size != 4u || (offset & 3u) != 0u) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
+    }
     r = &mmio_regs_[offset / 4u];
-    if (r->id == REG_NONE)
+    if (r->id == REG_NONE) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
-    if ((r->dir & R_) == 0u) /* §4.2.2.2: write-only registers are not read */
+    }
+    if ((r->dir & R_) == 0u) { /* §4.2.2.2: write-only registers are not read */
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_STATE);
+    }
     *value = mmio_reg_read_(m, r->id);
     return AVPS_OK;
 }
@@ -475,24 +494,29 @@ static int mmio_write_(struct avps_mmio *m, uint64_t offset, unsigned int size, 
     const uint64_t win = avps_mmio_window_size(m);
     const struct mmio_reg_ *r;
 
-    if (offset >= win)
+    if (offset >= win) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
+    }
     if (offset >= MMIO_CTRL_END) {
         uint8_t buf[8];
         const uint64_t coff = offset - MMIO_CTRL_END;
 
-        if (!mmio_cfg_access_ok_(coff, size) || !avps_range_ok_(offset, size, win))
+        if (!mmio_cfg_access_ok_(coff, size) || !avps_range_ok_(offset, size, win)) {
             return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
+        }
         mmio_le_put_(buf, size, value);
         return avps_dev_config_write(m->dev, (uint32_t)coff, buf, size);
     }
-    if (size != 4u || (offset & 3u) != 0u)
+    if (size != 4u || (offset & 3u) != 0u) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
+    }
     r = &mmio_regs_[offset / 4u];
-    if (r->id == REG_NONE)
+    if (r->id == REG_NONE) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
-    if ((r->dir & W_) == 0u) /* §4.2.2.2: read-only registers are not written */
+    }
+    if ((r->dir & W_) == 0u) { /* §4.2.2.2: read-only registers are not written */
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_STATE);
+    }
     return mmio_reg_write_(m, r->id, (uint32_t)value);
 }
 
@@ -516,8 +540,9 @@ int avps_mmio_irq_sync(struct avps_mmio *m)
     avps_dev_lock_(m->dev);
     h = m->dev->host;
     if (avps_dev_isr(m->dev) != 0u) {
-        if (h->ops->set_level != NULL)
+        if (h->ops->set_level != NULL) {
             m->level = 0; /* the port's line state is unknown: drive it again */
+        }
         err = mmio_raise_(m);
     } else if (h->ops->set_level != NULL) {
         m->level = 1;

@@ -133,8 +133,9 @@ enum region { R_COMMON, R_ISR, R_DEVICE, R_NOTIFY, R_MSIX, R_PBA, R_NONE };
 
 static enum region region_of_(const struct avps_pci *p, uint32_t off, uint32_t *base)
 {
-    if (off >= p->end)
+    if (off >= p->end) {
         return R_NONE;
+    }
     if (p->msix_n != 0u && off >= p->off_pba) {
         *base = p->off_pba;
         return R_PBA;
@@ -176,15 +177,17 @@ static uint64_t le_get_(const uint8_t *b, unsigned int n)
 {
     uint64_t v = 0;
 
-    for (unsigned int i = 0; i < n; i++)
+    for (unsigned int i = 0; i < n; i++) {
         v |= (uint64_t)b[i] << (8u * i);
+    }
     return v;
 }
 
 static void le_put_(uint8_t *b, uint64_t v, unsigned int n)
 {
-    for (unsigned int i = 0; i < n; i++)
+    for (unsigned int i = 0; i < n; i++) {
         b[i] = (uint8_t)(v >> (8u * i));
+    }
 }
 
 static bool pow2_(uint64_t v)
@@ -214,16 +217,18 @@ static int msix_fire_(struct avps_pci *p, uint16_t v)
 {
     const struct avps_host *h = p->dev->host;
 
-    if (h->ops->inject_msi != NULL)
+    if (h->ops->inject_msi != NULL) {
         return h->ops->inject_msi(h->ctx, p->msix[v].addr, p->msix[v].data, v);
+    }
     return avps_inject_(h, v);
 }
 
 /* Send the message of vector v, or hold it in the PBA while it cannot go. */
 static int msix_send_(struct avps_pci *p, uint16_t v)
 {
-    if (v >= p->msix_n)
+    if (v >= p->msix_n) {
         return AVPS_OK; /* NO_VECTOR: no interrupt (§4.1.5.3.1, §4.1.5.4.1) */
+    }
     if (!msix_may_send_(p) || (p->msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) != 0u) {
         p->pba[v / 64u] |= 1ull << (v % 64u);
         return AVPS_OK;
@@ -236,22 +241,26 @@ static int msix_flush_(struct avps_pci *p)
 {
     int rc = AVPS_OK;
 
-    if (!msix_may_send_(p))
+    if (!msix_may_send_(p)) {
         return AVPS_OK;
+    }
     for (uint32_t w = 0; w < AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n); w++) {
-        if (p->pba[w] == 0u)
+        if (p->pba[w] == 0u) {
             continue;
+        }
         for (uint32_t b = 0; b < 64u; b++) {
             const uint32_t v = w * 64u + b;
             int r;
 
             if (v >= p->msix_n || (p->pba[w] & (1ull << b)) == 0u ||
-                (p->msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) != 0u)
+                (p->msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) != 0u) {
                 continue;
+            }
             p->pba[w] &= ~(1ull << b);
             r = msix_fire_(p, (uint16_t)v);
-            if (r < 0 && rc == AVPS_OK)
+            if (r < 0 && rc == AVPS_OK) {
                 rc = r;
+            }
         }
     }
     return rc;
@@ -266,11 +275,13 @@ static int intx_sync_(struct avps_pci *p)
                            (p->command & AVPS_PCI_CMD_INTX_DISABLE) == 0u &&
                            avps_dev_isr(p->dev) != 0u) ? 1u : 0u;
 
-    if (level == p->intx_level)
+    if (level == p->intx_level) {
         return AVPS_OK;
+    }
     p->intx_level = level;
-    if (h->ops->set_level != NULL)
+    if (h->ops->set_level != NULL) {
         return h->ops->set_level(h->ctx, p->intx_line, level);
+    }
     return level != 0u ? avps_inject_(h, p->intx_line) : AVPS_OK;
 }
 
@@ -280,8 +291,9 @@ static int pci_notify_queue_(void *tctx, struct avps_dev *dev, uint16_t q)
 {
     struct avps_pci *p = tctx;
 
-    if (msix_enabled_(p))
+    if (msix_enabled_(p)) {
         return msix_send_(p, avps_dev_queue_vector(dev, q));
+    }
     return intx_sync_(p);
 }
 
@@ -289,8 +301,9 @@ static int pci_notify_config_(void *tctx, struct avps_dev *dev)
 {
     struct avps_pci *p = tctx;
 
-    if (msix_enabled_(p))
+    if (msix_enabled_(p)) {
         return msix_send_(p, avps_dev_config_vector(dev));
+    }
     return intx_sync_(p);
 }
 
@@ -335,8 +348,9 @@ static int common_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uin
     const int field = cc_lookup_(rel, size, &part);
     uint64_t v = 0;
 
-    if (field < 0)
+    if (field < 0) {
         return pci_refuse_(p, p->off_common + rel, size, AVPS_E_GUEST_RANGE);
+    }
     switch (field) {
     case CC_DFSELECT: v = p->dfselect; break;
     case CC_DF: v = avps_dev_offered_word(dev, p->dfselect); break;
@@ -355,10 +369,11 @@ static int common_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uin
     case CC_Q_DRIVER:
     case CC_Q_DEVICE:
         v = avps_dev_queue_addr(dev, qs, area_of_(field));
-        if (part == PART_LO)
+        if (part == PART_LO) {
             v &= 0xffffffffu;
-        else if (part == PART_HI)
+        } else if (part == PART_HI) {
             v >>= 32;
+        }
         break;
     default:
         /* queue_notif_config_data (NOTIF_CONFIG_DATA is never offered),
@@ -379,8 +394,9 @@ static void pci_device_reset_(struct avps_pci *p)
     p->dfselect = 0;
     p->gfselect = 0;
     p->queue_sel = 0;
-    for (uint32_t w = 0; w < AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n); w++)
+    for (uint32_t w = 0; w < AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n); w++) {
         p->pba[w] = 0;
+    }
 }
 
 static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, uint64_t value)
@@ -393,10 +409,12 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
     const uint16_t v16 = (uint16_t)value;
     int rc;
 
-    if (field < 0)
+    if (field < 0) {
         return pci_refuse_(p, p->off_common + rel, size, AVPS_E_GUEST_RANGE);
-    if (cc_table[field].ro != 0u)
+    }
+    if (cc_table[field].ro != 0u) {
         return pci_refuse_(p, p->off_common + rel, size, AVPS_E_GUEST_STATE);
+    }
     switch (field) {
     case CC_DFSELECT:
         p->dfselect = v32;
@@ -417,8 +435,9 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
         return AVPS_OK;
     case CC_STATUS:
         rc = avps_dev_set_status(dev, (uint8_t)value);
-        if ((uint8_t)value == 0u)
+        if ((uint8_t)value == 0u) {
             pci_device_reset_(p);
+        }
         return rc;
     case CC_Q_SELECT:
         p->queue_sel = v16; /* any value; fields of a missing queue read 0 */
@@ -433,8 +452,9 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
         return avps_dev_queue_set_size(dev, qs, v16);
     case CC_Q_MSIX:
         rc = avps_dev_queue_set_vector(dev, qs, vector_ok_(p, v16) ? v16 : AVPS_DEV_NO_VECTOR);
-        if (rc == AVPS_OK && !vector_ok_(p, v16))
+        if (rc == AVPS_OK && !vector_ok_(p, v16)) {
             return pci_refuse_(p, p->off_common + rel, size, AVPS_E_GUEST_RANGE);
+        }
         return rc;
     case CC_Q_ENABLE:
         if (v16 != 1u) {
@@ -447,8 +467,9 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
     case CC_Q_DESC:
     case CC_Q_DRIVER:
     case CC_Q_DEVICE:
-        if (part == PART_WHOLE)
+        if (part == PART_WHOLE) {
             return avps_dev_queue_set_addr(dev, qs, area_of_(field), value);
+        }
         return avps_dev_queue_set_addr_half(dev, qs, area_of_(field), part == PART_HI, v32);
     case CC_Q_RESET:
         /* The field exists only with RING_RESET (§4.1.4.3); the reset is
@@ -474,16 +495,19 @@ static int notify_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
     uint32_t q;
 
     /* §4.1.5.2.1: 16-bit notifications, 32-bit with NOTIFICATION_DATA. */
-    if (size != (data ? 4u : 2u))
+    if (size != (data ? 4u : 2u)) {
         return pci_refuse_(p, p->off_notify + rel, size, AVPS_E_GUEST_RANGE);
+    }
     if (p->notify_mult == 0u) {
-        if (rel != 0u)
+        if (rel != 0u) {
             return pci_refuse_(p, p->off_notify + rel, size, AVPS_E_GUEST_RANGE);
+        }
         q = data ? AVPS_NOTIFY_DATA_VQ(v) : (v & 0xffffu); /* the value names the queue */
     } else {
         q = rel / p->notify_mult;
-        if (rel % p->notify_mult != 0u || q >= avps_dev_num_queues(dev))
+        if (rel % p->notify_mult != 0u || q >= avps_dev_num_queues(dev)) {
             return pci_refuse_(p, p->off_notify + rel, size, AVPS_E_GUEST_RANGE);
+        }
         /* The address names the queue; the 16-bit value is redundant. With
          * notification data the value's vq_index must agree. */
         if (data && AVPS_NOTIFY_DATA_VQ(v) != q) {
@@ -491,10 +515,12 @@ static int notify_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
             return AVPS_E_GUEST_INDEX;
         }
     }
-    if ((p->command & AVPS_PCI_CMD_BUS_MASTER) == 0u)
+    if ((p->command & AVPS_PCI_CMD_BUS_MASTER) == 0u) {
         return pci_refuse_(p, p->off_notify + rel, size, AVPS_E_GUEST_STATE);
-    if (data)
+    }
+    if (data) {
         return avps_dev_queue_notify_data(dev, v);
+    }
     return avps_dev_queue_notify(dev, (uint16_t)q);
 }
 
@@ -506,8 +532,9 @@ static int msix_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uint6
     const uint32_t f = rel % MSIX_ENTRY_SIZE;
     const struct avps_pci_msix_entry *m;
 
-    if ((size != 4u && size != 8u) || e >= p->msix_n)
+    if ((size != 4u && size != 8u) || e >= p->msix_n) {
         return pci_refuse_(p, p->off_msix + rel, size, AVPS_E_GUEST_RANGE);
+    }
     m = &p->msix[e];
     switch (f) {
     case 0: *value = size == 8u ? m->addr : (uint32_t)m->addr; break;
@@ -525,22 +552,25 @@ static int msix_write_(struct avps_pci *p, uint32_t rel, unsigned int size, uint
     struct avps_pci_msix_entry *m;
     uint32_t ctrl;
 
-    if ((size != 4u && size != 8u) || e >= p->msix_n)
+    if ((size != 4u && size != 8u) || e >= p->msix_n) {
         return pci_refuse_(p, p->off_msix + rel, size, AVPS_E_GUEST_RANGE);
+    }
     m = &p->msix[e];
     ctrl = m->ctrl;
     switch (f) {
     case 0:
-        if (size == 8u)
+        if (size == 8u) {
             m->addr = value;
-        else
+        } else {
             m->addr = (m->addr & 0xffffffff00000000ull) | (uint32_t)value;
+        }
         break;
     case 4: m->addr = (m->addr & 0xffffffffu) | (value << 32); break;
     case 8:
         m->data = (uint32_t)value;
-        if (size == 8u)
+        if (size == 8u) {
             ctrl = (uint32_t)(value >> 32);
+        }
         break;
     default: ctrl = (uint32_t)value; break;
     }
@@ -553,8 +583,9 @@ static int pba_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uint64
 {
     const uint32_t w = rel / 8u;
 
-    if ((size != 4u && size != 8u) || w >= AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n))
+    if ((size != 4u && size != 8u) || w >= AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n)) {
         return pci_refuse_(p, p->off_pba + rel, size, AVPS_E_GUEST_RANGE);
+    }
     *value = size == 8u ? p->pba[w] : (uint32_t)(p->pba[w] >> (8u * (rel % 8u)));
     return AVPS_OK;
 }
@@ -571,23 +602,28 @@ static int bar_access_(struct avps_pci *p, uint64_t off, unsigned int size, bool
     uint32_t rel;
     enum region r;
 
-    if (!write)
+    if (!write) {
         *value = 0;
+    }
     if ((size != 1u && size != 2u && size != 4u && size != 8u) || off % size != 0u ||
-        !avps_range_ok_(off, size, p->bar_size))
+        !avps_range_ok_(off, size, p->bar_size)) {
         return pci_refuse_(p, off, size, AVPS_E_GUEST_RANGE);
+    }
     r = region_of_(p, (uint32_t)off, &base);
-    if (r == R_NONE || (window && (r == R_MSIX || r == R_PBA)))
+    if (r == R_NONE || (window && (r == R_MSIX || r == R_PBA))) {
         return pci_refuse_(p, off, size, AVPS_E_GUEST_RANGE);
+    }
     rel = (uint32_t)off - base;
     switch (r) {
     case R_COMMON:
         return write ? common_write_(p, rel, size, *value) : common_read_(p, rel, size, value);
     case R_ISR:
-        if (rel != 0u || size != 1u)
+        if (rel != 0u || size != 1u) {
             return pci_refuse_(p, off, size, AVPS_E_GUEST_RANGE);
-        if (write)
+        }
+        if (write) {
             return pci_refuse_(p, off, size, AVPS_E_GUEST_STATE);
+        }
         /* §4.1.4.5.1: reading resets the ISR and deasserts INTx (done by
          * the caller's intx_sync_). */
         *value = avps_dev_isr(p->dev);
@@ -604,14 +640,16 @@ static int bar_access_(struct avps_pci *p, uint64_t off, unsigned int size, bool
             return rc;
         }
     case R_NOTIFY:
-        if (write)
+        if (write) {
             return notify_write_(p, rel, size, *value);
+        }
         return AVPS_OK; /* reads of the notification area have no meaning: 0 */
     case R_MSIX:
         return write ? msix_write_(p, rel, size, *value) : msix_read_(p, rel, size, value);
     default: /* R_PBA: read-only */
-        if (write)
+        if (write) {
             return pci_refuse_(p, off, size, AVPS_E_GUEST_STATE);
+        }
         return pba_read_(p, rel, size, value);
     }
 }
@@ -626,22 +664,27 @@ static uint8_t cap_next_(const struct avps_pci *p, uint8_t cap)
     bool after = false;
 
     for (unsigned int i = 0; i < 6u; i++) {
-        if (after && order[i] != 0u)
+        if (after && order[i] != 0u) {
             return order[i];
-        if (order[i] == cap)
+        }
+        if (order[i] == cap) {
             after = true;
+        }
     }
     return 0;
 }
 
 static uint32_t cap_len_(const struct avps_pci *p, uint8_t cap)
 {
-    if (cap == 0u)
+    if (cap == 0u) {
         return 0;
-    if (cap == p->cap_notify || cap == p->cap_pcicfg)
+    }
+    if (cap == p->cap_notify || cap == p->cap_pcicfg) {
         return 20u;
-    if (cap == p->cap_msix)
+    }
+    if (cap == p->cap_msix) {
         return MSIX_CAP_LEN;
+    }
     return VCAP_LEN;
 }
 
@@ -652,8 +695,9 @@ static uint8_t cap_at_(const struct avps_pci *p, uint32_t dw)
                              p->cap_device, p->cap_pcicfg, p->cap_msix};
 
     for (unsigned int i = 0; i < 6u; i++) {
-        if (caps[i] != 0u && dw >= caps[i] && dw < caps[i] + cap_len_(p, caps[i]))
+        if (caps[i] != 0u && dw >= caps[i] && dw < caps[i] + cap_len_(p, caps[i])) {
             return caps[i];
+        }
     }
     return 0;
 }
@@ -671,9 +715,10 @@ static int window_exec_(struct avps_pci *p, bool write)
     uint64_t v;
     int rc;
 
-    if (p->win_bar != AVPS_PCI_BAR || (len != 1u && len != 2u && len != 4u))
+    if (p->win_bar != AVPS_PCI_BAR || (len != 1u && len != 2u && len != 4u)) {
         return pci_refuse_(p, AVPS_PCI_REPORT_CFG | (uint32_t)(p->cap_pcicfg + 16u), len,
                            AVPS_E_GUEST_RANGE);
+    }
     if (write) {
         v = le_get_(p->win_data, len);
         return bar_access_(p, p->win_offset, len, true, &v, true);
@@ -696,8 +741,9 @@ static uint32_t cfg_read_dword_(struct avps_pci *p, uint32_t dw, int *rc)
 
         /* §4.1.4.5.1: with MSI-X disabled, Interrupt Status is the OR of
          * the ISR bits, whatever INTx Disable says. */
-        if (!msix_enabled_(p) && avps_dev_isr(p->dev) != 0u)
+        if (!msix_enabled_(p) && avps_dev_isr(p->dev) != 0u) {
             status |= STATUS_INTX;
+        }
         return p->command | (status << 16);
     }
     case CFG_CLASS_REV:
@@ -718,13 +764,15 @@ static uint32_t cfg_read_dword_(struct avps_pci *p, uint32_t dw, int *rc)
         break;
     }
     cap = cap_at_(p, dw);
-    if (cap == 0u)
+    if (cap == 0u) {
         return 0; /* unimplemented registers and the extended space read 0 */
+    }
     rel = dw - cap;
     if (cap == p->cap_msix) {
-        if (rel == 0u)
+        if (rel == 0u) {
             return CAP_ID_MSIX | ((uint32_t)cap_next_(p, cap) << 8) |
                    ((uint32_t)(p->msix_ctrl | (uint16_t)(p->msix_n - 1u)) << 16);
+        }
         return rel == 4u ? p->off_msix | AVPS_PCI_BAR : p->off_pba | AVPS_PCI_BAR;
     }
     if (cap == p->cap_pcicfg) {
@@ -779,13 +827,15 @@ static int cfg_write_dword_(struct avps_pci *p, uint32_t dw, uint32_t val, uint3
 
         /* Status: no error bits are ever set, so RW1C writes change nothing. */
         p->command = (uint16_t)(((old & ~m) | (val & m)) & CMD_RW);
-        if ((p->command & ~old & AVPS_PCI_CMD_BUS_MASTER) != 0u)
+        if ((p->command & ~old & AVPS_PCI_CMD_BUS_MASTER) != 0u) {
             return msix_flush_(p);
+        }
         return AVPS_OK;
     }
     case CFG_HDR:
-        if ((mask & 0xffu) != 0u)
+        if ((mask & 0xffu) != 0u) {
             p->cache_line = (uint8_t)val;
+        }
         return AVPS_OK;
     case CFG_BAR0: {
         const uint32_t wmask = (uint32_t)~(p->bar_size - 1u) & 0xfffffff0u;
@@ -802,15 +852,17 @@ static int cfg_write_dword_(struct avps_pci *p, uint32_t dw, uint32_t val, uint3
         return AVPS_OK;
     }
     case CFG_INTR:
-        if ((mask & 0xffu) != 0u)
+        if ((mask & 0xffu) != 0u) {
             p->irq_line_reg = (uint8_t)val;
+        }
         return AVPS_OK;
     default:
         break;
     }
     cap = cap_at_(p, dw);
-    if (cap == 0u)
+    if (cap == 0u) {
         return AVPS_OK; /* read-only or unimplemented: ignored, as PCI does */
+    }
     rel = dw - cap;
     if (cap == p->cap_msix) {
         if (rel == 0u && (mask >> 16) != 0u) {
@@ -825,10 +877,12 @@ static int cfg_write_dword_(struct avps_pci *p, uint32_t dw, uint32_t val, uint3
     if (cap == p->cap_pcicfg) {
         switch (rel) {
         case 4:
-            if ((mask & 0xffu) != 0u)
+            if ((mask & 0xffu) != 0u) {
                 p->win_bar = (uint8_t)val;
-            if ((mask & ~0xffu) != 0u) /* id and padding are read-only */
+            }
+            if ((mask & ~0xffu) != 0u) { /* id and padding are read-only */
                 return pci_refuse_(p, AVPS_PCI_REPORT_CFG | off, size, AVPS_E_GUEST_STATE);
+            }
             return AVPS_OK;
         case 8:
             p->win_offset = (p->win_offset & ~mask) | (val & mask);
@@ -875,25 +929,30 @@ int avps_pci_init(struct avps_pci *p, struct avps_dev *dev, const struct avps_pc
     int err;
 
     if (p == NULL || dev == NULL || cfg == NULL || cfg->msix_vectors > AVPS_PCI_MSIX_MAX ||
-        (cfg->msix_vectors != 0u && (cfg->msix_table == NULL || cfg->msix_pba == NULL)))
+        (cfg->msix_vectors != 0u && (cfg->msix_table == NULL || cfg->msix_pba == NULL))) {
         return AVPS_E_INVAL;
+    }
     mult = cfg->notify_off_multiplier == 0u ? AVPS_PCI_NOTIFY_MULT_DEFAULT
                                             : cfg->notify_off_multiplier;
     /* §4.1.4.4.1: a power of two that is a multiple of 4 (NOTIFICATION_DATA
      * is offered), or 0. */
-    if (!pow2_(mult) || mult < 4u || mult > AVPS_PCI_NOTIFY_MULT_MAX)
+    if (!pow2_(mult) || mult < 4u || mult > AVPS_PCI_NOTIFY_MULT_MAX) {
         return AVPS_E_INVAL;
-    if (cfg->notify_shared)
+    }
+    if (cfg->notify_shared) {
         mult = 0;
+    }
     /* PCI device IDs 0x1040..0x107f name VIRTIO device IDs 0..63 (§4.1.2). */
-    if (avps_dev_device_id(dev) > 0x3fu || avps_dev_config_size(dev) > (1u << 24))
+    if (avps_dev_device_id(dev) > 0x3fu || avps_dev_config_size(dev) > (1u << 24)) {
         return AVPS_E_INVAL;
+    }
     nq = avps_dev_num_queues(dev);
     for (uint16_t q = 0; q < nq; q++) {
         const uint16_t sm = avps_dev_queue_size_max(dev, q);
 
-        if (sm != 0u && !pow2_(sm))
+        if (sm != 0u && !pow2_(sm)) {
             return AVPS_E_INVAL;
+        }
     }
 
     memset(p, 0, sizeof *p);
@@ -930,11 +989,13 @@ int avps_pci_init(struct avps_pci *p, struct avps_dev *dev, const struct avps_pc
         p->off_pba = (uint32_t)end;
         end += page_up_(8u * AVPS_PCI_PBA_WORDS((uint64_t)p->msix_n));
     }
-    if (end > 0x80000000u)
+    if (end > 0x80000000u) {
         return AVPS_E_INVAL;
+    }
     p->end = (uint32_t)end;
-    for (size = PAGE; size < end; size <<= 1)
+    for (size = PAGE; size < end; size <<= 1) {
         ;
+    }
     p->bar_size = size;
 
     /* The capability list. */
@@ -951,20 +1012,23 @@ int avps_pci_init(struct avps_pci *p, struct avps_dev *dev, const struct avps_pc
     }
     p->cap_pcicfg = cap;
     cap = (uint8_t)(cap + VCAP_PCI_CFG_LEN);
-    if (p->msix_n != 0u)
+    if (p->msix_n != 0u) {
         p->cap_msix = cap;
+    }
 
     for (uint32_t i = 0; i < p->msix_n; i++) {
         p->msix[i].addr = 0;
         p->msix[i].data = 0;
         p->msix[i].ctrl = AVPS_PCI_MSIX_ENTRY_MASKED;
     }
-    for (uint32_t w = 0; w < AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n); w++)
+    for (uint32_t w = 0; w < AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n); w++) {
         p->pba[w] = 0;
+    }
 
     err = avps_dev_bind(dev, &pci_tops, p, F(NOTIFICATION_DATA) | F(RING_RESET));
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     return AVPS_OK;
 }
 
@@ -1012,8 +1076,9 @@ int avps_pci_cfg_read(struct avps_pci *p, uint32_t off, unsigned int size, uint3
             /* A window read may have read the ISR. */
             const int r = intx_sync_(p);
 
-            if (rc == AVPS_OK && r < 0)
+            if (rc == AVPS_OK && r < 0) {
                 rc = r;
+            }
         }
     }
     avps_dev_unlock_(p->dev);
@@ -1035,12 +1100,14 @@ int avps_pci_cfg_write(struct avps_pci *p, uint32_t off, unsigned int size, uint
         int r;
 
         rc = cfg_write_dword_(p, off & ~3u, val, mask, off, size);
-        if (rc > 0)
+        if (rc > 0) {
             rc = AVPS_OK; /* a notification through the PCI_CFG window */
+        }
         /* INTx Disable, MSI-X Enable and window writes all move the line. */
         r = intx_sync_(p);
-        if (rc == AVPS_OK && r < 0)
+        if (rc == AVPS_OK && r < 0) {
             rc = r;
+        }
     }
     avps_dev_unlock_(p->dev);
     return rc;
@@ -1053,8 +1120,9 @@ int avps_pci_bar_read(struct avps_pci *p, unsigned int bar, uint64_t off, unsign
 
     AVPS_ASSERT(p != NULL && p->dev != NULL && value != NULL);
     *value = 0;
-    if (bar != AVPS_PCI_BAR)
+    if (bar != AVPS_PCI_BAR) {
         return AVPS_E_INVAL;
+    }
     avps_dev_lock_(p->dev);
     if ((p->command & AVPS_PCI_CMD_MEMORY) == 0u) {
         /* Not decoded: the read completes with all ones (a master abort). */
@@ -1065,8 +1133,9 @@ int avps_pci_bar_read(struct avps_pci *p, unsigned int bar, uint64_t off, unsign
 
         rc = bar_access_(p, off, size, false, value, false);
         r = intx_sync_(p); /* an ISR read deasserts INTx */
-        if (rc == AVPS_OK && r < 0)
+        if (rc == AVPS_OK && r < 0) {
             rc = r;
+        }
     }
     avps_dev_unlock_(p->dev);
     return rc;
@@ -1078,8 +1147,9 @@ int avps_pci_bar_write(struct avps_pci *p, unsigned int bar, uint64_t off, unsig
     int rc;
 
     AVPS_ASSERT(p != NULL && p->dev != NULL);
-    if (bar != AVPS_PCI_BAR)
+    if (bar != AVPS_PCI_BAR) {
         return AVPS_E_INVAL;
+    }
     avps_dev_lock_(p->dev);
     if ((p->command & AVPS_PCI_CMD_MEMORY) == 0u) {
         rc = pci_refuse_(p, off, size, AVPS_E_GUEST_STATE);
@@ -1088,12 +1158,14 @@ int avps_pci_bar_write(struct avps_pci *p, unsigned int bar, uint64_t off, unsig
         int r;
 
         rc = bar_access_(p, off, size, true, &v, false);
-        if (rc > 0)
+        if (rc > 0) {
             rc = AVPS_OK; /* a notification's count of requests taken */
+        }
         /* A reset clears the ISR; a notification may have raised it. */
         r = intx_sync_(p);
-        if (rc == AVPS_OK && r < 0)
+        if (rc == AVPS_OK && r < 0) {
             rc = r;
+        }
     }
     avps_dev_unlock_(p->dev);
     return rc;

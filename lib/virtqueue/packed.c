@@ -46,17 +46,20 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
          * descriptor (once per position), then look again. */
         const uint16_t here = (uint16_t)(pos | (uint16_t)(wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT));
 
-        if (!vq->event_idx || vq->kick_off || (vq->event_armed && vq->event_value == here))
+        if (!vq->event_idx || vq->kick_off || (vq->event_armed && vq->event_value == here)) {
             return 0;
+        }
         avps_packed_kick_(vq, true);
         flags = load_flags_(vq, pos);
-        if (!is_avail_(flags, wrap))
+        if (!is_avail_(flags, wrap)) {
             return 0;
+        }
     }
     /* Every ring entry is held by a buffer in flight, yet one is offered:
      * the driver reused a descriptor (CVE-2016-5403's class). */
-    if (vq->inflight_desc >= vq->size)
+    if (vq->inflight_desc >= vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, vq->inflight_desc);
+    }
 
     avps_walk_init_(&w, vq, req, skip);
     /* Bounded: ndesc grows each pass and may not pass the free entries. */
@@ -69,11 +72,12 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         ndesc++;
         if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
             /* §2.8.7: an indirect descriptor stands alone in its list. */
-            if (ndesc != 1u || (flags & AVPS_VRING_DESC_F_NEXT) != 0u)
+            if (ndesc != 1u || (flags & AVPS_VRING_DESC_F_NEXT) != 0u) {
                 avps_walk_error_(&w, AVPS_E_GUEST_DESC, flags);
-            else if (w.err == 0)
+            } else if (w.err == 0) {
                 (void)avps_walk_indirect_(&w, avps_from_le64(raw.addr),
                                           avps_from_le32(raw.len), true);
+            }
         } else if (w.err == 0) {
             (void)avps_walk_buf_(&w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
                                  (flags & AVPS_VRING_DESC_F_WRITE) != 0u);
@@ -84,23 +88,28 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
             pos = 0;
             wrap ^= 1u;
         }
-        if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u)
+        if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u) {
             break;
+        }
         /* The list may not be longer than the entries not in flight. */
-        if ((uint32_t)vq->inflight_desc + ndesc >= vq->size)
+        if ((uint32_t)vq->inflight_desc + ndesc >= vq->size) {
             return avps_vq_fail_(vq, AVPS_E_GUEST_LOOP, id, ndesc);
+        }
         flags = load_flags_(vq, pos);
         /* §2.8.6: the driver makes the whole list available before its
          * first descriptor; a hole means a torn or forged list. */
-        if (!is_avail_(flags, wrap))
+        if (!is_avail_(flags, wrap)) {
             return avps_vq_fail_(vq, AVPS_E_GUEST_DESC, id, flags);
+        }
     }
 
     /* spdk#3860: the id indexes our slots, so bound it first. */
-    if (id >= vq->size)
+    if (id >= vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, id, id);
-    if (vq->slots[id].ndesc != 0u)
+    }
+    if (vq->slots[id].ndesc != 0u) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, id, id);
+    }
 
     if (!w.nospc || w.err != 0) {
         vq->last_avail = pos;
@@ -120,8 +129,9 @@ uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, u
                                                 AVPS_VRING_PACKED_DESC_F_USED)
                                    : 0u;
 
-    if (len != 0u)
+    if (len != 0u) {
         flags |= AVPS_VRING_DESC_F_WRITE;
+    }
     avps_shm_store16_(&d->id, id);
     avps_shm_store32_(&d->len, len);
     /* Skip the rest of the list (or of the in-order batch). */
@@ -168,19 +178,23 @@ bool avps_packed_need_notify_(struct avps_vq *vq)
     AVPS_MB();
     avps_cache_inval_(vq->host, drv, sizeof *drv);
     flags = (uint16_t)(avps_shm_load16_(&drv->flags) & 3u);
-    if (flags == AVPS_VRING_PACKED_EVENT_FLAG_DISABLE)
+    if (flags == AVPS_VRING_PACKED_EVENT_FLAG_DISABLE) {
         return false;
+    }
     /* ENABLE, reserved 3, or DESC without EVENT_IDX: notify. */
-    if (flags != AVPS_VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx)
+    if (flags != AVPS_VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx) {
         return true;
-    if (vq->unsignalled >= vq->size)
+    }
+    if (vq->unsignalled >= vq->size) {
         return true;
+    }
     AVPS_RMB();
     off_wrap = avps_shm_load16_(&drv->off_wrap);
     event = (uint16_t)(off_wrap & 0x7fffu);
     /* An event in the previous lap sits size entries back. */
-    if ((off_wrap >> AVPS_VRING_PACKED_EVENT_WRAP_SHIFT) != vq->used_wrap)
+    if ((off_wrap >> AVPS_VRING_PACKED_EVENT_WRAP_SHIFT) != vq->used_wrap) {
         event = (uint16_t)(event - vq->size);
+    }
     return need_event_(event, vq->used_idx,
                        (uint16_t)(vq->used_idx - (uint16_t)vq->unsignalled));
 }

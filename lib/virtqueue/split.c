@@ -30,8 +30,9 @@ static int split_avail_idx_(struct avps_vq *vq, uint16_t *out)
 
     avps_cache_inval_(vq->host, &av->idx, 2u);
     idx = avps_shm_load16_(&av->idx);
-    if ((uint16_t)(idx - vq->last_avail) > vq->size)
+    if ((uint16_t)(idx - vq->last_avail) > vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, idx);
+    }
     *out = idx;
     return AVPS_OK;
 }
@@ -49,33 +50,39 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     if (vq->last_avail == vq->shadow_avail) {
         int err = split_avail_idx_(vq, &vq->shadow_avail);
 
-        if (err != AVPS_OK)
+        if (err != AVPS_OK) {
             return err;
+        }
         if (vq->last_avail == vq->shadow_avail) {
             /* Empty. With EVENT_IDX, ask for a notification at the next
              * entry (once per position), then look again: the driver may
              * have published meanwhile against the old avail_event. */
             if (!vq->event_idx || vq->kick_off ||
-                (vq->event_armed && vq->event_value == vq->last_avail))
+                (vq->event_armed && vq->event_value == vq->last_avail)) {
                 return 0;
+            }
             avps_split_kick_(vq, true);
             err = avps_split_pending_(vq);
-            if (err <= 0)
+            if (err <= 0) {
                 return err;
+            }
         }
         /* Entries and descriptors are read only after idx. */
         AVPS_RMB();
     }
     /* CVE-2016-5403: never more buffers in flight than the queue holds. */
-    if (vq->inflight >= vq->size)
+    if (vq->inflight >= vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, vq->inflight);
+    }
 
     avps_cache_inval_(vq->host, &av->ring[vq->last_avail & split_mask_(vq)], 2u);
     head = avps_shm_load16_(&av->ring[vq->last_avail & split_mask_(vq)]);
-    if (head >= vq->size)
+    if (head >= vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, head, head);
-    if (vq->slots[head].ndesc != 0u)
+    }
+    if (vq->slots[head].ndesc != 0u) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, head, head);
+    }
 
     avps_walk_init_(&w, vq, req, skip);
     idx = head;
@@ -91,18 +98,21 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
             /* §2.7.5.3: a table ends the chain; INDIRECT with NEXT is
              * forbidden; the WRITE flag of this descriptor is ignored. */
-            if ((flags & AVPS_VRING_DESC_F_NEXT) != 0u)
+            if ((flags & AVPS_VRING_DESC_F_NEXT) != 0u) {
                 avps_walk_error_(&w, AVPS_E_GUEST_DESC, flags);
-            else
+            } else {
                 (void)avps_walk_indirect_(&w, avps_from_le64(raw.addr),
                                           avps_from_le32(raw.len), false);
+            }
             break;
         }
         if (avps_walk_buf_(&w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
-                           (flags & AVPS_VRING_DESC_F_WRITE) != 0u) != AVPS_OK)
+                           (flags & AVPS_VRING_DESC_F_WRITE) != 0u) != AVPS_OK) {
             break;
-        if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u)
+        }
+        if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u) {
             break;
+        }
         idx = avps_from_le16(raw.next);
         if (idx >= vq->size) {
             avps_walk_error_(&w, AVPS_E_GUEST_DESC, idx);
@@ -112,8 +122,9 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 
     /* Consumed, so never parsed again; only a chain that merely did not fit
      * the caller's array stays in the ring. */
-    if (!w.nospc || w.err != 0)
+    if (!w.nospc || w.err != 0) {
         vq->last_avail++;
+    }
     c.id = head;
     c.ndesc = 1u;
     return avps_vq_finish_chain_(vq, &w, &c);
@@ -162,8 +173,9 @@ bool avps_split_need_notify_(struct avps_vq *vq)
 
         /* More than 2^16 entries since the last decision: the window is
          * ambiguous, so notify (a spurious notification is harmless). */
-        if (vq->unsignalled > 0xffffu)
+        if (vq->unsignalled > 0xffffu) {
             return true;
+        }
         avps_cache_inval_(vq->host, ue, 2u);
         event = avps_shm_load16_(ue);
         return need_event_(event, vq->used_idx,
@@ -204,12 +216,14 @@ int avps_split_pending_(struct avps_vq *vq)
 {
     int err;
 
-    if (vq->last_avail != vq->shadow_avail)
+    if (vq->last_avail != vq->shadow_avail) {
         return 1;
+    }
     /* Our store to flags/avail_event before the re-read of idx. */
     AVPS_MB();
     err = split_avail_idx_(vq, &vq->shadow_avail);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     return vq->last_avail != vq->shadow_avail;
 }

@@ -12,11 +12,13 @@ int avps_vq_init(struct avps_vq *vq, const struct avps_host *host,
 {
     int err;
 
-    if (vq == NULL || cfg == NULL || cfg->slots == NULL || cfg->num_slots == 0u)
+    if (vq == NULL || cfg == NULL || cfg->slots == NULL || cfg->num_slots == 0u) {
         return AVPS_E_INVAL;
+    }
     err = avps_host_check(host);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     memset(vq, 0, sizeof *vq);
     vq->host = host;
     vq->slots = cfg->slots;
@@ -33,8 +35,9 @@ int avps_vq_init(struct avps_vq *vq, const struct avps_host *host,
 static void vq_unmap_rings_(struct avps_vq *vq)
 {
     for (unsigned int i = 0; i < 3u; i++) {
-        if (vq->ring_hva[i] != NULL)
+        if (vq->ring_hva[i] != NULL) {
             avps_gmem_unmap_(vq->host, vq->ring_hva[i], vq->ring_span[i]);
+        }
         vq->ring_hva[i] = NULL;
         vq->ring_span[i] = 0;
         vq->ring_gpa[i] = 0;
@@ -43,8 +46,9 @@ static void vq_unmap_rings_(struct avps_vq *vq)
 
 static void vq_clear_state_(struct avps_vq *vq, bool slots)
 {
-    if (slots)
+    if (slots) {
         memset(vq->slots, 0, (size_t)vq->num_slots * sizeof vq->slots[0]);
+    }
     vq->last_avail = 0;
     vq->shadow_avail = 0;
     vq->used_idx = 0;
@@ -74,13 +78,15 @@ int avps_vq_fail_(struct avps_vq *vq, int err, uint16_t id, uint64_t val)
     const uint64_t a = avps_vq_ev_a_(vq, id);
 
     vq->stats.guest_errors++;
-    if (vq->broken)
+    if (vq->broken) {
         return err;
+    }
     vq->broken = 1;
     avps_report_(vq->host, avps_err_event_(err), vq->dev_id, a, val);
     avps_report_(vq->host, AVPS_EV_QUEUE_BROKEN, vq->dev_id, a, (uint64_t)(int64_t)err);
-    if (vq->broken_fn != NULL)
+    if (vq->broken_fn != NULL) {
         vq->broken_fn(vq->owner, vq, err);
+    }
     return err;
 }
 
@@ -91,11 +97,13 @@ static int vq_map_area_(struct avps_vq *vq, unsigned int area, uint64_t gpa,
     void *hva = NULL;
     int err;
 
-    if ((gpa & (align - 1u)) != 0u)
+    if ((gpa & (align - 1u)) != 0u) {
         return AVPS_E_GUEST_RANGE;
+    }
     err = avps_gmem_map_whole_(vq->host, gpa, len, access | vq->access, &hva);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     vq->ring_hva[area] = hva;
     vq->ring_span[area] = len;
     vq->ring_gpa[area] = gpa;
@@ -115,17 +123,20 @@ static int vq_enable_(struct avps_vq *vq, const struct avps_vq_ring *ring, bool 
     int err;
 
     AVPS_ASSERT(vq != NULL && vq->host != NULL && ring != NULL);
-    if (vq->enabled || vq->broken)
+    if (vq->enabled || vq->broken) {
         return AVPS_E_STATE;
+    }
     n = ring->size;
     packed = feature_(ring->features, AVPS_VIRTIO_F_RING_PACKED);
-    if (n == 0u || n > AVPS_CONFIG_VQ_MAX_SIZE || n > vq->num_slots)
+    if (n == 0u || n > AVPS_CONFIG_VQ_MAX_SIZE || n > vq->num_slots) {
         return AVPS_E_INVAL;
+    }
     if ((packed && !AVPS_CONFIG_ENABLE_PACKED) ||
         (feature_(ring->features, AVPS_VIRTIO_F_INDIRECT_DESC) && !AVPS_CONFIG_ENABLE_INDIRECT) ||
         (feature_(ring->features, AVPS_VIRTIO_F_EVENT_IDX) && !AVPS_CONFIG_ENABLE_EVENT_IDX) ||
-        (feature_(ring->features, AVPS_VIRTIO_F_IN_ORDER) && !AVPS_CONFIG_ENABLE_IN_ORDER))
+        (feature_(ring->features, AVPS_VIRTIO_F_IN_ORDER) && !AVPS_CONFIG_ENABLE_IN_ORDER)) {
         return AVPS_E_INVAL;
+    }
 
     vq_clear_state_(vq, clear_slots);
     vq->size = n;
@@ -142,22 +153,26 @@ static int vq_enable_(struct avps_vq *vq, const struct avps_vq_ring *ring, bool 
     } else if (packed) {
         err = vq_map_area_(vq, AVPS_VQ_AREA_DESC, ring->desc, AVPS_VRING_DESC_BYTES(n),
                            AVPS_VRING_DESC_ALIGN, rw);
-        if (err == AVPS_OK)
+        if (err == AVPS_OK) {
             err = vq_map_area_(vq, AVPS_VQ_AREA_DRIVER, ring->driver, 4u,
                                AVPS_VRING_PACKED_EVENT_AREA_ALIGN, AVPS_ACCESS_READ);
-        if (err == AVPS_OK)
+        }
+        if (err == AVPS_OK) {
             err = vq_map_area_(vq, AVPS_VQ_AREA_DEVICE, ring->device, 4u,
                                AVPS_VRING_PACKED_EVENT_AREA_ALIGN, rw);
+        }
     } else {
         err = vq_map_area_(vq, AVPS_VQ_AREA_DESC, ring->desc, AVPS_VRING_DESC_BYTES(n),
                            AVPS_VRING_DESC_ALIGN, AVPS_ACCESS_READ);
-        if (err == AVPS_OK)
+        if (err == AVPS_OK) {
             err = vq_map_area_(vq, AVPS_VQ_AREA_DRIVER, ring->driver,
                                AVPS_VRING_AVAIL_BYTES(n), AVPS_VRING_AVAIL_ALIGN,
                                AVPS_ACCESS_READ);
-        if (err == AVPS_OK)
+        }
+        if (err == AVPS_OK) {
             err = vq_map_area_(vq, AVPS_VQ_AREA_DEVICE, ring->device,
                                AVPS_VRING_USED_BYTES(n), AVPS_VRING_USED_ALIGN, rw);
+        }
     }
     if (err != AVPS_OK) {
         vq_unmap_rings_(vq);
@@ -167,8 +182,9 @@ static int vq_enable_(struct avps_vq *vq, const struct avps_vq_ring *ring, bool 
 #if AVPS_CONFIG_ENABLE_PACKED
     /* The Device Area is ours alone in a packed queue: start with
      * notifications enabled rather than trusting its initial contents. */
-    if (packed)
+    if (packed) {
         avps_packed_kick_(vq, true);
+    }
 #endif
     return AVPS_OK;
 }
@@ -187,11 +203,13 @@ int avps_vq_restart_(struct avps_vq *vq, const struct avps_vq_ring *ring,
     vq->enabled = 0;
     vq->broken = 0;
     err = vq_enable_(vq, ring, false);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     err = avps_vq_restore(vq, st);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         avps_vq_reset(vq);
+    }
     return err;
 }
 
@@ -237,12 +255,14 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
         avps_walk_error_(w, AVPS_E_GUEST_RANGE, len);
         return AVPS_E_GUEST_RANGE;
     }
-    if (write)
+    if (write) {
         w->wr_len += len;
-    else
+    } else {
         w->rd_len += len;
-    if (!w->translate || w->nospc)
+    }
+    if (!w->translate || w->nospc) {
         return AVPS_OK; /* skipping, or counting only: no translation */
+    }
 
     /* Translate the whole range (CVE-2018-1059), a segment per region. */
     while (left > 0u) {
@@ -262,10 +282,11 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
         req->seg[w->nseg].gpa = addr;
         req->seg[w->nseg].len = (uint32_t)s.len;
         w->nseg++;
-        if (write)
+        if (write) {
             req->n_wr++;
-        else
+        } else {
             req->n_rd++;
+        }
         addr += s.len;
         left -= s.len;
     }
@@ -293,10 +314,12 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
     /* Fast path: the whole table in one host range. Otherwise read entry by
      * entry, each read checked whole. */
     if (avps_gmem_map_whole_(vq->host, addr, len, vq->access | AVPS_ACCESS_READ,
-                             &table) != AVPS_OK)
+                             &table) != AVPS_OK) {
         table = NULL;
-    if (table != NULL)
+    }
+    if (table != NULL) {
         avps_cache_inval_(vq->host, table, len);
+    }
 
     /* Bounded: walk_buf fails once more than size entries are visited, and
      * i only takes values below n. */
@@ -324,16 +347,19 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
         }
         err = avps_walk_buf_(w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
                              (flags & AVPS_VRING_DESC_F_WRITE) != 0u);
-        if (err != AVPS_OK)
+        if (err != AVPS_OK) {
             break;
+        }
         if (packed) {
-            if (++i >= n)
+            if (++i >= n) {
                 break;
+            }
         } else {
             uint16_t next = avps_from_le16(raw.next);
 
-            if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u)
+            if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u) {
                 break;
+            }
             if (next >= n) {
                 err = AVPS_E_GUEST_DESC;
                 avps_walk_error_(w, err, next);
@@ -342,8 +368,9 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
             i = next;
         }
     }
-    if (table != NULL)
+    if (table != NULL) {
         avps_gmem_unmap_(vq->host, table, len);
+    }
     return w->err;
 }
 
@@ -351,8 +378,9 @@ void avps_walk_release_(struct avps_walk_ *w)
 {
     struct avps_vq_req *req = w->req;
 
-    for (uint32_t i = 0; i < w->nseg; i++)
+    for (uint32_t i = 0; i < w->nseg; i++) {
         avps_gmem_unmap_(w->vq->host, req->seg[i].base, req->seg[i].len);
+    }
     req->n_rd = 0;
     req->n_wr = 0;
 }
@@ -360,10 +388,12 @@ void avps_walk_release_(struct avps_walk_ *w)
 void avps_vq_req_unmap(struct avps_vq *vq, struct avps_vq_req *req)
 {
     AVPS_ASSERT(vq != NULL && req != NULL);
-    if (vq->host->ops->unmap == NULL)
+    if (vq->host->ops->unmap == NULL) {
         return;
-    for (uint32_t i = 0; i < (uint32_t)req->n_rd + req->n_wr; i++)
+    }
+    for (uint32_t i = 0; i < (uint32_t)req->n_rd + req->n_wr; i++) {
         avps_gmem_unmap_(vq->host, req->seg[i].base, req->seg[i].len);
+    }
     req->n_rd = 0;
     req->n_wr = 0;
 }
@@ -377,8 +407,9 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
 {
     const uint64_t a = avps_vq_ev_a_(vq, c->id);
 
-    if (vq->in_order && vq->inflight != 0u)
+    if (vq->in_order && vq->inflight != 0u) {
         return avps_vq_fail_(vq, w->err, c->id, w->err_val);
+    }
     vq->stats.guest_errors++;
     vq->stats.dropped++;
     avps_report_(vq->host, avps_err_event_(w->err), vq->dev_id, a, w->err_val);
@@ -439,13 +470,17 @@ static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         req->rd_len = 0;
         req->wr_len = 0;
 #if AVPS_CONFIG_ENABLE_PACKED
-        if (vq->packed)
+        if (vq->packed) {
             r = avps_packed_pop_one_(vq, req, skip);
-        else
-#endif
+        } else {
             r = avps_split_pop_one_(vq, req, skip);
-        if (r != AVPS_VQ_DROPPED_)
+        }
+#else
+        r = avps_split_pop_one_(vq, req, skip);
+#endif
+        if (r != AVPS_VQ_DROPPED_) {
             return r;
+        }
     }
     return 0;
 }
@@ -453,8 +488,9 @@ static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 int avps_vq_pop(struct avps_vq *vq, struct avps_vq_req *req)
 {
     AVPS_ASSERT(vq != NULL && req != NULL && (req->seg != NULL || req->seg_max == 0u));
-    if (!vq->enabled || vq->broken)
+    if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
+    }
     return vq_take_(vq, req, false);
 }
 
@@ -464,12 +500,14 @@ int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
     int r;
 
     AVPS_ASSERT(vq != NULL && id != NULL);
-    if (!vq->enabled || vq->broken)
+    if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
+    }
     memset(&req, 0, sizeof req);
     r = vq_take_(vq, &req, true);
-    if (r == 1)
+    if (r == 1) {
         *id = req.id;
+    }
     return r;
 }
 
@@ -480,13 +518,16 @@ static int vq_check_used_(const struct avps_vq *vq, uint16_t id, uint32_t len,
 {
     const struct avps_vq_slot *slot;
 
-    if (id >= vq->size)
+    if (id >= vq->size) {
         return AVPS_E_INVAL;
+    }
     slot = &vq->slots[id];
-    if (slot->ndesc == 0u || len > slot->wr_len)
+    if (slot->ndesc == 0u || len > slot->wr_len) {
         return AVPS_E_INVAL;
-    if (vq->in_order && slot->seq != seq_expected)
+    }
+    if (vq->in_order && slot->seq != seq_expected) {
         return AVPS_E_INVAL;
+    }
     return AVPS_OK;
 }
 
@@ -509,10 +550,12 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
     size_t i;
 
     AVPS_ASSERT(vq != NULL && (used != NULL || n == 0u));
-    if (!vq->enabled || vq->broken)
+    if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
-    if (n > vq->inflight)
+    }
+    if (n > vq->inflight) {
         return AVPS_E_INVAL;
+    }
     /* Check every entry before writing any: a caller bug changes nothing.
      * With IN_ORDER the consecutive order numbers also rule out repeats;
      * otherwise seq is 0 for every buffer in flight and marks repeats here. */
@@ -521,15 +564,17 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
         int err = vq_check_used_(vq, used[i].id, used[i].len, seq);
 
         if (err == AVPS_OK && !vq->in_order) {
-            if (vq->slots[used[i].id].seq != 0u)
+            if (vq->slots[used[i].id].seq != 0u) {
                 err = AVPS_E_INVAL; /* the same id twice in this batch */
-            else
+            } else {
                 vq->slots[used[i].id].seq = 1u;
+            }
         }
         if (err != AVPS_OK) {
             if (!vq->in_order) {
-                for (size_t j = 0; j < i; j++)
+                for (size_t j = 0; j < i; j++) {
                     vq->slots[used[j].id].seq = 0u;
+                }
             }
             return err;
         }
@@ -550,8 +595,9 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
             run_desc = (uint16_t)(run_desc + slot->ndesc);
             /* §2.8.8: with IN_ORDER, buffers used completely may share one
              * used descriptor, that of the last buffer of the run. */
-            if (vq->in_order && !last && used[i].len == slot->wr_len)
+            if (vq->in_order && !last && used[i].len == slot->wr_len) {
                 continue;
+            }
             if (have_head) {
                 avps_packed_put_used_(vq, used[i].id, used[i].len, run_desc);
             } else {
@@ -564,10 +610,12 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
             vq->unsignalled += run_desc;
             run_desc = 0;
         }
-        if (have_head)
+        if (have_head) {
             avps_packed_publish_used_(vq, head_pos, head_flags);
-        for (i = 0; i < n; i++)
+        }
+        for (i = 0; i < n; i++) {
             vq_release_slot_(vq, used[i].id);
+        }
         return AVPS_OK;
     }
 #endif
@@ -582,16 +630,18 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
             run++;
             /* §2.7.9: one used entry per run of completely used buffers,
              * written where the run's first buffer would go. */
-            if (vq->in_order && !last && used[i].len == slot->wr_len)
+            if (vq->in_order && !last && used[i].len == slot->wr_len) {
                 continue;
+            }
             avps_split_put_used_(vq, off, used[i].id, used[i].len);
             off = (uint16_t)(off + run);
             run = 0;
         }
         avps_split_publish_(vq, (uint16_t)n);
         vq->unsignalled += (uint32_t)n;
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
             vq_release_slot_(vq, used[i].id);
+        }
     }
     return AVPS_OK;
 }
@@ -612,16 +662,21 @@ int avps_vq_notify(struct avps_vq *vq)
     bool need;
 
     AVPS_ASSERT(vq != NULL);
-    if (!vq->enabled || vq->broken)
+    if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
-    if (vq->unsignalled == 0u)
+    }
+    if (vq->unsignalled == 0u) {
         return 0;
+    }
 #if AVPS_CONFIG_ENABLE_PACKED
-    if (vq->packed)
+    if (vq->packed) {
         need = avps_packed_need_notify_(vq);
-    else
-#endif
+    } else {
         need = avps_split_need_notify_(vq);
+    }
+#else
+    need = avps_split_need_notify_(vq);
+#endif
     vq->unsignalled = 0;
     if (!need) {
         vq->stats.suppressed++;
@@ -643,8 +698,9 @@ int avps_vq_notify(struct avps_vq *vq)
 static int vq_kick_(struct avps_vq *vq, bool enable)
 {
     AVPS_ASSERT(vq != NULL);
-    if (!vq->enabled || vq->broken)
+    if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
+    }
     vq->kick_off = (uint8_t)(enable ? 0u : 1u);
 #if AVPS_CONFIG_ENABLE_PACKED
     if (vq->packed) {
@@ -675,10 +731,12 @@ int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
     int pending;
 
     AVPS_ASSERT(vq != NULL);
-    if (!vq->enabled || vq->broken)
+    if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
-    if (!vq->notif_data)
+    }
+    if (!vq->notif_data) {
         return AVPS_E_INVAL;
+    }
     if (vq->packed) {
         /* next_off is a ring position, next_wrap the driver's wrap counter. */
         ok = qidx == vq->index && off < vq->size;
@@ -709,8 +767,9 @@ int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
 int avps_vq_save(const struct avps_vq *vq, struct avps_vq_state *st)
 {
     AVPS_ASSERT(vq != NULL && st != NULL);
-    if (!vq->enabled)
+    if (!vq->enabled) {
         return AVPS_E_STATE;
+    }
     memset(st, 0, sizeof *st);
     st->last_avail = vq->last_avail;
     st->used_idx = vq->used_idx;
@@ -728,41 +787,51 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
     uint32_t expect_descs;
 
     AVPS_ASSERT(vq != NULL && st != NULL);
-    if (!vq->enabled)
+    if (!vq->enabled) {
         return AVPS_E_STATE;
-    if (st->inflight > vq->size)
+    }
+    if (st->inflight > vq->size) {
         return AVPS_E_GUEST_STATE;
+    }
     for (uint32_t i = 0; i < vq->size; i++) {
         const struct avps_vq_slot *s = &vq->slots[i];
 
-        if (s->ndesc == 0u)
+        if (s->ndesc == 0u) {
             continue;
-        if (s->ndesc > vq->size || (!vq->packed && s->ndesc != 1u))
+        }
+        if (s->ndesc > vq->size || (!vq->packed && s->ndesc != 1u)) {
             return AVPS_E_GUEST_STATE;
+        }
         busy++;
         descs += s->ndesc;
     }
     for (uint32_t i = vq->size; i < vq->num_slots; i++) {
-        if (vq->slots[i].ndesc != 0u)
+        if (vq->slots[i].ndesc != 0u) {
             return AVPS_E_GUEST_STATE;
+        }
     }
-    if (busy != st->inflight)
+    if (busy != st->inflight) {
         return AVPS_E_GUEST_STATE;
+    }
     if (vq->packed) {
         if (st->last_avail >= vq->size || st->used_idx >= vq->size ||
-            st->avail_wrap > 1u || st->used_wrap > 1u)
+            st->avail_wrap > 1u || st->used_wrap > 1u) {
             return AVPS_E_GUEST_STATE;
+        }
         if (st->avail_wrap == st->used_wrap) {
-            if (st->last_avail < st->used_idx)
+            if (st->last_avail < st->used_idx) {
                 return AVPS_E_GUEST_STATE;
+            }
             expect_descs = (uint32_t)st->last_avail - st->used_idx;
         } else {
-            if (st->last_avail > st->used_idx)
+            if (st->last_avail > st->used_idx) {
                 return AVPS_E_GUEST_STATE;
+            }
             expect_descs = (uint32_t)vq->size - st->used_idx + st->last_avail;
         }
-        if (descs != expect_descs)
+        if (descs != expect_descs) {
             return AVPS_E_GUEST_STATE;
+        }
     } else if ((uint16_t)(st->last_avail - st->used_idx) != st->inflight) {
         return AVPS_E_GUEST_STATE;
     }
@@ -776,18 +845,21 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
         for (uint32_t i = 0; i < vq->size; i++) {
             uint16_t k;
 
-            if (vq->slots[i].ndesc == 0u)
+            if (vq->slots[i].ndesc == 0u) {
                 continue;
+            }
             k = (uint16_t)(vq->slots[i].seq - st->first_seq);
-            if (k >= st->inflight || (seen[k / 32u] & (1u << (k % 32u))) != 0u)
+            if (k >= st->inflight || (seen[k / 32u] & (1u << (k % 32u))) != 0u) {
                 return AVPS_E_GUEST_STATE;
+            }
             seen[k / 32u] |= 1u << (k % 32u);
         }
     }
 
     if (!vq->in_order) {
-        for (uint32_t i = 0; i < vq->size; i++)
+        for (uint32_t i = 0; i < vq->size; i++) {
             vq->slots[i].seq = 0;
+        }
     }
     vq->last_avail = st->last_avail;
     vq->shadow_avail = st->last_avail;
@@ -821,8 +893,9 @@ static uint32_t req_copy_(struct avps_vq *vq, const struct avps_vq_seg *seg, uin
             continue;
         }
         n = seg[i].len - off;
-        if (n > len - done)
+        if (n > len - done) {
             n = len - done;
+        }
         if (vq == NULL) {
             memcpy(buf + done, base + off, n);
         } else {

@@ -42,8 +42,9 @@ static int dev_vq_irq_(void *owner, struct avps_vq *vq)
     struct avps_dev *dev = owner;
 
     dev->isr |= AVPS_DEV_ISR_QUEUE;
-    if (dev->tops == NULL || dev->tops->notify_queue == NULL)
+    if (dev->tops == NULL || dev->tops->notify_queue == NULL) {
         return AVPS_E_STATE;
+    }
     return dev->tops->notify_queue(dev->tctx, dev, vq->index);
 }
 
@@ -60,12 +61,15 @@ static void dev_compute_offered_(struct avps_dev *dev)
     uint64_t f = ENGINE_FEATURES | dev->cls->features |
                  (dev->transport_features & TRANSPORT_FEATURES);
 
-    if (!AVPS_CONFIG_ENABLE_IN_ORDER)
+    if (!AVPS_CONFIG_ENABLE_IN_ORDER) {
         f &= ~F(IN_ORDER);
-    if ((dev->platform & 1u) != 0u)
+    }
+    if ((dev->platform & 1u) != 0u) {
         f |= F(ACCESS_PLATFORM);
-    if ((dev->platform & 2u) != 0u)
+    }
+    if ((dev->platform & 2u) != 0u) {
         f |= F(ORDER_PLATFORM);
+    }
     f &= ~dev->features_off;
     dev->offered = f | F(VERSION_1); /* §6.1: a device MUST offer VERSION_1 */
 }
@@ -80,8 +84,9 @@ int avps_dev_init_(struct avps_dev *dev, const struct avps_dev_class *cls,
     AVPS_ASSERT(cls->config_size == 0u || cls->config_read != NULL);
     AVPS_ASSERT(queues != NULL || nq == 0u);
     err = avps_host_check(host);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     memset(dev, 0, sizeof *dev);
     dev->cls = cls;
     dev->host = host;
@@ -95,8 +100,9 @@ int avps_dev_init_(struct avps_dev *dev, const struct avps_dev_class *cls,
         dev->platform = (uint8_t)((cc->access_platform ? 1u : 0u) |
                                   (cc->order_platform ? 2u : 0u));
     }
-    if (nq != 0u)
+    if (nq != 0u) {
         memset(queues, 0, (size_t)nq * sizeof queues[0]);
+    }
     dev_compute_offered_(dev);
     return AVPS_OK;
 }
@@ -110,8 +116,9 @@ int avps_dev_queue_init_(struct avps_dev *dev, uint16_t q, uint16_t size_max,
 
     AVPS_ASSERT(dev != NULL && q < dev->num_queues);
     if (size_max == 0u || size_max > AVPS_CONFIG_VQ_MAX_SIZE || slots == NULL ||
-        num_slots < size_max)
+        num_slots < size_max) {
         return AVPS_E_INVAL;
+    }
     dq = &dev->queues[q];
     memset(&cfg, 0, sizeof cfg);
     cfg.slots = slots;
@@ -122,8 +129,9 @@ int avps_dev_queue_init_(struct avps_dev *dev, uint16_t q, uint16_t size_max,
     cfg.broken = dev_vq_broken_;
     cfg.owner = dev;
     err = avps_vq_init(&dq->vq, dev->host, &cfg);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     dq->size_max = size_max;
     dq->size = size_max;
     dq->vector = AVPS_DEV_NO_VECTOR;
@@ -133,8 +141,9 @@ int avps_dev_queue_init_(struct avps_dev *dev, uint16_t q, uint16_t size_max,
 int avps_dev_bind(struct avps_dev *dev, const struct avps_transport_ops *tops, void *tctx,
                   uint64_t transport_features)
 {
-    if (dev == NULL || tops == NULL)
+    if (dev == NULL || tops == NULL) {
         return AVPS_E_INVAL;
+    }
     dev->tops = tops;
     dev->tctx = tctx;
     dev->transport_features = transport_features;
@@ -205,8 +214,9 @@ static void dev_queue_defaults_(struct avps_dev_queue *dq)
 static void dev_reset_(struct avps_dev *dev)
 {
     for (uint16_t q = 0; q < dev->num_queues; q++) {
-        if (dev->queues[q].size_max != 0u)
+        if (dev->queues[q].size_max != 0u) {
             dev_queue_defaults_(&dev->queues[q]);
+        }
     }
     dev->status = 0;
     dev->features = 0;
@@ -219,14 +229,18 @@ static void dev_reset_(struct avps_dev *dev)
 /* §2.2.2 and §6.1: may the driver's features be accepted? */
 static bool dev_features_acceptable_(struct avps_dev *dev, uint64_t f)
 {
-    if ((f & ~dev->offered) != 0u)
+    if ((f & ~dev->offered) != 0u) {
         return false;
-    if ((f & F(VERSION_1)) == 0u)
+    }
+    if ((f & F(VERSION_1)) == 0u) {
         return false; /* no legacy interface: a device MAY refuse */
-    if ((dev->offered & F(ACCESS_PLATFORM)) != 0u && (f & F(ACCESS_PLATFORM)) == 0u)
+    }
+    if ((dev->offered & F(ACCESS_PLATFORM)) != 0u && (f & F(ACCESS_PLATFORM)) == 0u) {
         return false; /* addresses would be read as the wrong kind */
-    if (dev->cls->features_ok != NULL && dev->cls->features_ok(dev, f) != AVPS_OK)
+    }
+    if (dev->cls->features_ok != NULL && dev->cls->features_ok(dev, f) != AVPS_OK) {
         return false;
+    }
     return true;
 }
 
@@ -273,16 +287,19 @@ int avps_dev_set_status(struct avps_dev *dev, uint8_t value)
         /* The device broke during setup: tell the driver now that it listens
          * (§2.1.2). */
         dev->isr |= AVPS_DEV_ISR_CONFIG;
-        if (dev->tops != NULL && dev->tops->notify_config != NULL)
+        if (dev->tops != NULL && dev->tops->notify_config != NULL) {
             (void)dev->tops->notify_config(dev->tctx, dev);
+        }
     } else if ((added & S_DRIVER_OK) != 0u) {
-        if (dev->cls->driver_ok != NULL)
+        if (dev->cls->driver_ok != NULL) {
             dev->cls->driver_ok(dev);
+        }
         /* Buffers made available before DRIVER_OK were left alone
          * (§2.1.2); take them now. */
         for (uint16_t q = 0; q < dev->num_queues; q++) {
-            if (avps_dev_queue_live_(dev, q))
+            if (avps_dev_queue_live_(dev, q)) {
                 (void)dev->cls->queue_notify(dev, q);
+            }
         }
     }
     return rc;
@@ -291,16 +308,18 @@ int avps_dev_set_status(struct avps_dev *dev, uint8_t value)
 void avps_dev_fail(struct avps_dev *dev, int err)
 {
     AVPS_ASSERT(dev != NULL);
-    if ((dev->status & S_NEEDS_RESET) != 0u)
+    if ((dev->status & S_NEEDS_RESET) != 0u) {
         return;
+    }
     dev->status |= S_NEEDS_RESET;
     avps_report_(dev->host, AVPS_EV_DEV_NEEDS_RESET, dev->dev_id, dev->status,
                  (uint64_t)(int64_t)err);
     /* §2.1.2: with DRIVER_OK set, a configuration-change notification. */
     if ((dev->status & S_DRIVER_OK) != 0u) {
         dev->isr |= AVPS_DEV_ISR_CONFIG;
-        if (dev->tops != NULL && dev->tops->notify_config != NULL)
+        if (dev->tops != NULL && dev->tops->notify_config != NULL) {
             (void)dev->tops->notify_config(dev->tctx, dev);
+        }
     }
 }
 
@@ -316,10 +335,11 @@ int avps_dev_set_driver_word(struct avps_dev *dev, uint32_t sel, uint32_t value)
         }
         return AVPS_OK; /* zero into a word beyond 64 bits: nothing to keep */
     }
-    if (sel == 0u)
+    if (sel == 0u) {
         dev->driver_features = (dev->driver_features & 0xffffffff00000000ull) | value;
-    else
+    } else {
         dev->driver_features = (dev->driver_features & 0xffffffffull) | ((uint64_t)value << 32);
+    }
     return AVPS_OK;
 }
 
@@ -342,8 +362,9 @@ uint8_t avps_dev_queue_ready(const struct avps_dev *dev, uint16_t q)
 
 uint64_t avps_dev_queue_addr(const struct avps_dev *dev, uint16_t q, enum avps_dev_area area)
 {
-    if (!dev_queue_ok_(dev, q) || (unsigned int)area > 2u)
+    if (!dev_queue_ok_(dev, q) || (unsigned int)area > 2u) {
         return 0;
+    }
     return dev->queues[q].addr[area];
 }
 
@@ -376,8 +397,9 @@ int avps_dev_queue_set_size(struct avps_dev *dev, uint16_t q, uint16_t size)
 {
     int err = dev_queue_writable_(dev, q, size);
 
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     if (size == 0u || size > dev->queues[q].size_max) {
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, size);
         return AVPS_E_GUEST_STATE;
@@ -391,10 +413,12 @@ int avps_dev_queue_set_addr(struct avps_dev *dev, uint16_t q, enum avps_dev_area
 {
     int err = dev_queue_writable_(dev, q, addr);
 
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
-    if ((unsigned int)area > 2u)
+    }
+    if ((unsigned int)area > 2u) {
         return AVPS_E_INVAL;
+    }
     dev->queues[q].addr[area] = addr;
     return AVPS_OK;
 }
@@ -405,15 +429,18 @@ int avps_dev_queue_set_addr_half(struct avps_dev *dev, uint16_t q, enum avps_dev
     int err = dev_queue_writable_(dev, q, value);
     uint64_t a;
 
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
-    if ((unsigned int)area > 2u)
+    }
+    if ((unsigned int)area > 2u) {
         return AVPS_E_INVAL;
+    }
     a = dev->queues[q].addr[area];
-    if (high)
+    if (high) {
         a = (a & 0xffffffffull) | ((uint64_t)value << 32);
-    else
+    } else {
         a = (a & 0xffffffff00000000ull) | value;
+    }
     dev->queues[q].addr[area] = a;
     return AVPS_OK;
 }
@@ -439,8 +466,9 @@ int avps_dev_queue_enable(struct avps_dev *dev, uint16_t q)
     /* A queue left broken by an earlier ring is cleared first. */
     avps_vq_reset(&dq->vq);
     err = avps_vq_enable(&dq->vq, &ring);
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err; /* a guest range error has already set NEEDS_RESET */
+    }
     dq->ready = 1;
     return AVPS_OK;
 }
@@ -452,8 +480,9 @@ int avps_dev_queue_reset(struct avps_dev *dev, uint16_t q)
         return AVPS_E_GUEST_STATE;
     }
     dev_queue_defaults_(&dev->queues[q]);
-    if (dev->cls->queue_reset != NULL)
+    if (dev->cls->queue_reset != NULL) {
         dev->cls->queue_reset(dev, q);
+    }
     return AVPS_OK;
 }
 
@@ -463,8 +492,9 @@ int avps_dev_queue_notify(struct avps_dev *dev, uint16_t q)
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, 0u);
         return AVPS_E_GUEST_STATE;
     }
-    if (!avps_dev_queue_live_(dev, q))
+    if (!avps_dev_queue_live_(dev, q)) {
         return 0; /* §2.1.2: nothing before DRIVER_OK; a hint, never an error */
+    }
     return dev->cls->queue_notify(dev, q);
 }
 
@@ -477,12 +507,14 @@ int avps_dev_queue_notify_data(struct avps_dev *dev, uint32_t value)
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, value);
         return AVPS_E_GUEST_STATE;
     }
-    if (!avps_dev_queue_live_(dev, q))
+    if (!avps_dev_queue_live_(dev, q)) {
         return 0;
+    }
     if ((dev->features & F(NOTIFICATION_DATA)) != 0u) {
         err = avps_vq_notify_data(&dev->queues[q].vq, value);
-        if (err < 0)
+        if (err < 0) {
             return err;
+        }
     }
     return dev->cls->queue_notify(dev, q);
 }
@@ -500,8 +532,9 @@ int avps_dev_config_read(struct avps_dev *dev, uint32_t off, void *buf, uint32_t
         avps_dev_report_(dev, AVPS_EV_DEV_CONFIG, off, len);
         return AVPS_E_GUEST_RANGE;
     }
-    if (off >= size)
+    if (off >= size) {
         return AVPS_OK;
+    }
     n = size - off < len ? size - off : len;
     dev->cls->config_read(dev, off, buf, n);
     return AVPS_OK;
@@ -523,11 +556,13 @@ void avps_dev_config_changed(struct avps_dev *dev)
 {
     AVPS_ASSERT(dev != NULL);
     dev->generation++;
-    if ((dev->status & S_DRIVER_OK) == 0u)
+    if ((dev->status & S_DRIVER_OK) == 0u) {
         return;
+    }
     dev->isr |= AVPS_DEV_ISR_CONFIG;
-    if (dev->tops != NULL && dev->tops->notify_config != NULL)
+    if (dev->tops != NULL && dev->tops->notify_config != NULL) {
         (void)dev->tops->notify_config(dev->tctx, dev);
+    }
 }
 
 /* ---- save / restore ---------------------------------------------------- */
@@ -547,11 +582,13 @@ int avps_dev_restore(struct avps_dev *dev, const struct avps_dev_state *st)
 {
     AVPS_ASSERT(dev != NULL && st != NULL);
     if ((st->status & ~S_KNOWN) != 0u || (st->isr & ~3u) != 0u ||
-        (st->driver_features & ~dev->offered) != 0u)
+        (st->driver_features & ~dev->offered) != 0u) {
         return AVPS_E_GUEST_STATE;
+    }
     if ((st->status & S_FEATURES_OK) != 0u) {
-        if (st->features != st->driver_features || !dev_features_acceptable_(dev, st->features))
+        if (st->features != st->driver_features || !dev_features_acceptable_(dev, st->features)) {
             return AVPS_E_GUEST_STATE;
+        }
     } else if (st->features != 0u || (st->status & S_DRIVER_OK) != 0u) {
         return AVPS_E_GUEST_STATE;
     }
@@ -569,16 +606,18 @@ int avps_dev_queue_save(const struct avps_dev *dev, uint16_t q, struct avps_dev_
     const struct avps_dev_queue *dq;
 
     AVPS_ASSERT(dev != NULL && st != NULL);
-    if (!dev_queue_ok_(dev, q))
+    if (!dev_queue_ok_(dev, q)) {
         return AVPS_E_INVAL;
+    }
     dq = &dev->queues[q];
     memset(st, 0, sizeof *st);
     memcpy(st->addr, dq->addr, sizeof st->addr);
     st->size = dq->size;
     st->vector = dq->vector;
     st->ready = dq->ready;
-    if (dq->ready)
+    if (dq->ready) {
         (void)avps_vq_save(&dq->vq, &st->vq);
+    }
     return AVPS_OK;
 }
 
@@ -589,21 +628,25 @@ int avps_dev_queue_restore(struct avps_dev *dev, uint16_t q, const struct avps_d
     int err;
 
     AVPS_ASSERT(dev != NULL && st != NULL);
-    if (!dev_queue_ok_(dev, q))
+    if (!dev_queue_ok_(dev, q)) {
         return AVPS_E_INVAL;
+    }
     dq = &dev->queues[q];
-    if (st->size == 0u || st->size > dq->size_max || st->ready > 1u)
+    if (st->size == 0u || st->size > dq->size_max || st->ready > 1u) {
         return AVPS_E_GUEST_STATE;
-    if (dev->cls->queue_reset != NULL)
+    }
+    if (dev->cls->queue_reset != NULL) {
         dev->cls->queue_reset(dev, q);
+    }
     /* Keep the caller's in-flight set across the queue reset. */
     vst = st->vq;
     dq->ready = 0;
     memcpy(dq->addr, st->addr, sizeof dq->addr);
     dq->size = st->size;
     dq->vector = st->vector;
-    if (!st->ready)
+    if (!st->ready) {
         return AVPS_OK;
+    }
     {
         struct avps_vq_ring ring;
 
@@ -615,8 +658,9 @@ int avps_dev_queue_restore(struct avps_dev *dev, uint16_t q, const struct avps_d
         ring.features = dev->features;
         err = avps_vq_restart_(&dq->vq, &ring, &vst);
     }
-    if (err != AVPS_OK)
+    if (err != AVPS_OK) {
         return err;
+    }
     dq->ready = 1;
     return AVPS_OK;
 }
