@@ -100,7 +100,7 @@ extern "C" {
 
 /** Set in the @c a value of an AVPS_EV_DEV_REGISTER report when the refused
  *  access was to configuration space rather than to the BAR. */
-#define AVPS_PCI_REPORT_CFG (1ull << 32)
+#define AVPS_PCI_REPORT_CFG (1ULL << 32)
 
 /** uint64_t words of pending bits needed for @p n MSI-X vectors. */
 #define AVPS_PCI_PBA_WORDS(n) (((n) + 63u) / 64u)
@@ -183,7 +183,12 @@ struct avps_pci {
     uint8_t cache_line;
     uint8_t gen8;           /* the presented config_generation */
     uint8_t intx_level;
-    uint8_t cap_common, cap_notify, cap_isr, cap_device, cap_pcicfg, cap_msix;
+    uint8_t cap_common;
+    uint8_t cap_notify;
+    uint8_t cap_isr;
+    uint8_t cap_device;
+    uint8_t cap_pcicfg;
+    uint8_t cap_msix;
     /** @endcond */
 };
 

@@ -20,7 +20,7 @@ extern "C" {
 
 /** The version packed as one integer: major << 16 | minor << 8 | patch. */
 #define AVPS_VERSION \
-    ((AVPS_VERSION_MAJOR << 16) | (AVPS_VERSION_MINOR << 8) | AVPS_VERSION_PATCH)
+    ((AVPS_VERSION_MAJOR * 0x10000u) | (AVPS_VERSION_MINOR * 0x100u) | AVPS_VERSION_PATCH)
 
 /**
  * @brief The version the library was built as.

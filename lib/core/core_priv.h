@@ -34,14 +34,6 @@
 
 #define AVPS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-#if defined(__GNUC__)
-#define AVPS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define AVPS_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define AVPS_LIKELY(x) (x)
-#define AVPS_UNLIKELY(x) (x)
-#endif
-
 /* ---- barriers: C11 fences unless the port overrides them ---------------- */
 #if !defined(AVPS_MB) || !defined(AVPS_RMB) || !defined(AVPS_WMB) || \
     !defined(AVPS_COMPILER_BARRIER)
@@ -81,14 +73,14 @@ static inline void avps_shm_store32_(void *p, uint32_t v)
  * (the double-fetch hazard, STYLE rule 11). */
 static inline void avps_shm_copy_in_(void *dst, const void *src, size_t n)
 {
-    memcpy(dst, src, n);
+    (void)memcpy(dst, src, n);
     AVPS_COMPILER_BARRIER();
 }
 
 /* [off, off + len) lies inside [0, size), written without overflow. */
 static inline bool avps_range_ok_(uint64_t off, uint64_t len, uint64_t size)
 {
-    return (len <= size) && (off <= (size - len);
+    return (len <= size) && (off <= (size - len));
 }
 
 /* ---- guest memory: the only caller of ops->map (lib/core/gmem.c) ------- */
@@ -152,7 +144,7 @@ static inline void avps_cache_inval_(const struct avps_host *h, const void *p, u
 static inline void avps_lock_(const struct avps_host *h, void *lock_ctx)
 {
 #if AVPS_CONFIG_ENABLE_LOCKING
-    if (lock_ctx != NULL && h->ops->lock != NULL) {
+    if ((lock_ctx != NULL) && (h->ops->lock != NULL)) {
         h->ops->lock(lock_ctx);
     }
 #else
@@ -163,7 +155,7 @@ static inline void avps_lock_(const struct avps_host *h, void *lock_ctx)
 static inline void avps_unlock_(const struct avps_host *h, void *lock_ctx)
 {
 #if AVPS_CONFIG_ENABLE_LOCKING
-    if (lock_ctx != NULL && h->ops->unlock != NULL) {
+    if ((lock_ctx != NULL) && (h->ops->unlock != NULL)) {
         h->ops->unlock(lock_ctx);
     }
 #else

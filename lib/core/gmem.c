@@ -11,16 +11,17 @@ int avps_gmem_span_(const struct avps_host *h, uint64_t gpa, uint64_t len,
     void *hva = NULL;
     uint64_t span = 0;
 
-    if ((len == 0u) || len > (uint64_t)AVPS_CONFIG_MAX_SEG_LEN || (gpa > UINT64_MAX - len)) {
+    if ((len == 0u) || (len > (uint64_t)AVPS_CONFIG_MAX_SEG_LEN) || (gpa > (UINT64_MAX - len))) {
         return AVPS_E_GUEST_RANGE;
     }
     if (h->ops->map(h->ctx, gpa, len, access, &hva, &span) != 0) {
         return AVPS_E_GUEST_RANGE;
     }
-    if (hva == NULL || (span == 0u) || (span > len)) {
+    if ((hva == NULL) || (span == 0u) || (span > len)) {
         /* A broken port: never use the pointer, but give back what it
-         * mapped when it said it mapped something. */
-        if (hva != NULL && (span != 0u) && (span <= len)) {
+         * mapped when it said it mapped something (an over-long span
+         * included: a Xen-style port would leak one mapping per refusal). */
+        if ((hva != NULL) && (span != 0u)) {
             avps_gmem_unmap_(h, hva, span);
         }
         avps_report_(h, AVPS_EV_PORT_BAD_MAP, 0u, span, gpa);
@@ -52,21 +53,20 @@ int avps_gmem_read_(const struct avps_host *h, uint64_t gpa, void *buf,
                     uint64_t len, unsigned int access)
 {
     uint8_t *dst = (uint8_t *)buf;
+    uint64_t done = 0;
 
     /* Each pass translates at least one byte, so at most len passes. */
-    while (len > 0u) {
+    while (done < len) {
         struct avps_span s;
-        int err = avps_gmem_span_(h, gpa, len, access | AVPS_ACCESS_READ, &s);
+        int err = avps_gmem_span_(h, gpa + done, len - done, access | AVPS_ACCESS_READ, &s);
 
         if (err != AVPS_OK) {
             return err;
         }
         avps_cache_inval_(h, s.hva, s.len);
-        avps_shm_copy_in_(dst, s.hva, (size_t)s.len);
+        avps_shm_copy_in_(&dst[done], s.hva, (size_t)s.len);
         avps_gmem_unmap_(h, s.hva, s.len);
-        dst += s.len;
-        gpa += s.len;
-        len -= s.len;
+        done += s.len;
     }
     return AVPS_OK;
 }

@@ -46,11 +46,15 @@ void avps_dev_report_(struct avps_dev *dev, enum avps_event ev, uint64_t a, uint
 /* Locking around public entry points (STYLE.md rule 16). */
 static inline void avps_dev_lock_(const struct avps_dev *dev)
 {
-    avps_lock_(dev->host, dev->lock_ctx);
+    void *lock_ctx = dev->lock_ctx;
+
+    avps_lock_(dev->host, lock_ctx);
 }
 static inline void avps_dev_unlock_(const struct avps_dev *dev)
 {
-    avps_unlock_(dev->host, dev->lock_ctx);
+    void *lock_ctx = dev->lock_ctx;
+
+    avps_unlock_(dev->host, lock_ctx);
 }
 
 #endif /* AVPS_DEV_PRIV_H */

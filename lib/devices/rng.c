@@ -51,7 +51,7 @@ static int rng_fill_(struct avps_rng *rng)
         off += avps_vq_req_write(vq, &rng->req, off, tmp, (uint32_t)r);
     }
     /* §5.4.6.1: one or more bytes, or wait for entropy. */
-    return off == 0u ? AVPS_E_AGAIN : (int)off;
+    return (off == 0u) ? AVPS_E_AGAIN : (int)off;
 }
 
 static int rng_serve_(struct avps_rng *rng)
@@ -73,7 +73,7 @@ static int rng_serve_(struct avps_rng *rng)
                 uint16_t id;
 
                 /* More pieces than we keep: refuse it rather than stall. */
-                if (avps_vq_skip(vq, &id) == 1 && avps_vq_push(vq, id, 0) == AVPS_OK) {
+                if ((avps_vq_skip(vq, &id) == 1) && (avps_vq_push(vq, id, 0) == AVPS_OK)) {
                     rng->refused++;
                     avps_dev_report_(&rng->dev, AVPS_EV_DEV_REQUEST, id, AVPS_RNG_SEGS);
                     done++;
@@ -86,7 +86,7 @@ static int rng_serve_(struct avps_rng *rng)
             }
         }
         /* §5.4.5: the driver places only device-writable buffers. */
-        if (rng->req.n_rd != 0u || rng->req.wr_len == 0u) {
+        if ((rng->req.n_rd != 0u) || (rng->req.wr_len == 0u)) {
             rng->parked = 0;
             if (avps_vq_push(vq, rng->req.id, 0) != AVPS_OK) {
                 break;
@@ -118,29 +118,30 @@ static int rng_queue_notify_(struct avps_dev *dev, uint16_t q)
     return rng_serve_(rng_of_(dev));
 }
 
-static const struct avps_dev_class rng_class = {
-    .device_id = AVPS_VIRTIO_ID_RNG,
-    .config_size = 0,
-    /* Requests complete in the order they were taken. */
-    .features = AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_IN_ORDER),
-    .reset = rng_reset_,
-    .queue_notify = rng_queue_notify_,
-    .queue_reset = rng_queue_reset_,
-};
-
 int avps_rng_init(struct avps_rng *rng, const struct avps_host *host,
                   const struct avps_rng_cfg *cfg)
 {
+    static const struct avps_dev_class rng_class = {
+        .device_id = AVPS_VIRTIO_ID_RNG,
+        .config_size = 0,
+        /* Requests complete in the order they were taken. */
+        .features = AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_IN_ORDER),
+        .reset = rng_reset_,
+        .queue_notify = rng_queue_notify_,
+        .queue_reset = rng_queue_reset_,
+    };
+    struct avps_vq_slot *slots;
     int err;
 
-    if (rng == NULL || cfg == NULL || cfg->backend == NULL || cfg->backend->fill == NULL) {
+    if ((rng == NULL) || (cfg == NULL) || (cfg->backend == NULL) || (cfg->backend->fill == NULL)) {
         return AVPS_E_INVAL;
     }
     err = avps_dev_init_(&rng->dev, &rng_class, host, rng->queue, 1u, &cfg->common);
     if (err != AVPS_OK) {
         return err;
     }
-    err = avps_dev_queue_init_(&rng->dev, 0, cfg->queue_size_max, cfg->slots, cfg->num_slots);
+    slots = cfg->slots;
+    err = avps_dev_queue_init_(&rng->dev, 0, cfg->queue_size_max, slots, cfg->num_slots);
     if (err != AVPS_OK) {
         return err;
     }

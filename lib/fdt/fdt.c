@@ -52,17 +52,19 @@ static void node_name_(char out[AVPS_FDT_MMIO_NAME_MAX], uint64_t base)
     static const char prefix[] = "virtio_mmio@";
     static const char hex[] = "0123456789abcdef";
     char digits[16];
+    uint64_t rest = base;
     size_t nd = 0u;
     size_t i;
 
-    _Static_assert(sizeof prefix - 1u == NAME_PREFIX_LEN, "prefix length");
-    _Static_assert(NAME_PREFIX_LEN + sizeof digits + 1u == AVPS_FDT_MMIO_NAME_MAX,
+    _Static_assert((sizeof(prefix) - 1u) == NAME_PREFIX_LEN, "prefix length");
+    _Static_assert(((NAME_PREFIX_LEN + sizeof(digits)) + 1u) == AVPS_FDT_MMIO_NAME_MAX,
                    "AVPS_FDT_MMIO_NAME_MAX");
     do {
-        digits[nd++] = hex[base & 0xfu];
-        base >>= 4;
-    } while (base != 0u);
-    memcpy(out, prefix, NAME_PREFIX_LEN);
+        digits[nd] = hex[rest & 0xfu];
+        nd++;
+        rest >>= 4;
+    } while (rest != 0u);
+    (void)memcpy(out, prefix, NAME_PREFIX_LEN);
     for (i = 0u; i < nd; i++) {
         out[NAME_PREFIX_LEN + i] = digits[nd - 1u - i];
     }
@@ -77,7 +79,7 @@ static int read_cell_(const void *fdt, int node, const char *name, uint32_t *out
 
     *out = 0u;
     if (p == NULL) {
-        return len == -FDT_ERR_NOTFOUND ? 0 : AVPS_E_INVAL;
+        return (len == -FDT_ERR_NOTFOUND) ? 0 : AVPS_E_INVAL;
     }
     if (len != (int)sizeof(fdt32_t)) {
         return AVPS_E_INVAL;
@@ -100,12 +102,13 @@ static int check_irq_(const void *fdt, int parent, const struct avps_fdt_mmio *d
     int node = parent;
     int hops;
 
-    if (dev->interrupts == NULL || dev->num_interrupt_cells == 0u ||
-        dev->num_interrupt_cells > AVPS_FDT_MAX_INTERRUPT_CELLS) {
+    if ((dev->interrupts == NULL) || (dev->num_interrupt_cells == 0u) ||
+        (dev->num_interrupt_cells > AVPS_FDT_MAX_INTERRUPT_CELLS)) {
         return AVPS_E_INVAL;
     }
-    if (dev->interrupt_parent == UINT32_MAX)
+    if (dev->interrupt_parent == UINT32_MAX) {
         return AVPS_E_INVAL;
+    }
     if (explicit_ph) {
         node = fdt_node_offset_by_phandle(fdt, dev->interrupt_parent);
         if (node < 0) {
@@ -120,7 +123,7 @@ static int check_irq_(const void *fdt, int parent, const struct avps_fdt_mmio *d
             return rc;
         }
         if (rc > 0) {
-            return v == dev->num_interrupt_cells ? AVPS_OK : AVPS_E_INVAL;
+            return (v == dev->num_interrupt_cells) ? AVPS_OK : AVPS_E_INVAL;
         }
         rc = read_cell_(fdt, node, "interrupt-parent", &v);
         if (rc < 0) {
@@ -146,7 +149,7 @@ static int check_(const void *fdt, int parent, const struct avps_fdt_mmio *dev,
 {
     uint64_t end;
 
-    if (fdt == NULL || dev == NULL || parent < 0) {
+    if ((fdt == NULL) || (dev == NULL) || (parent < 0)) {
         return AVPS_E_INVAL;
     }
     if (fdt_check_header(fdt) != 0) {
@@ -156,32 +159,36 @@ static int check_(const void *fdt, int parent, const struct avps_fdt_mmio *dev,
      * properties give the devicetree defaults, 2 and 1. */
     cells->addr = fdt_address_cells(fdt, parent);
     cells->size = fdt_size_cells(fdt, parent);
-    if (cells->addr < 1 || cells->addr > 2 || cells->size < 1 || cells->size > 2) {
+    if ((cells->addr < 1) || (cells->addr > 2) || (cells->size < 1) || (cells->size > 2)) {
         return AVPS_E_INVAL;
     }
-    if (dev->size < AVPS_FDT_MMIO_MIN_SIZE || dev->size - 1u > UINT64_MAX - dev->base) {
+    if ((dev->size < AVPS_FDT_MMIO_MIN_SIZE) || ((dev->size - 1u) > (UINT64_MAX - dev->base))) {
         return AVPS_E_INVAL;
     }
     end = dev->base + (dev->size - 1u);
-    if (cells->addr == 1 && end > UINT32_MAX)
+    if ((cells->addr == 1) && (end > UINT32_MAX)) {
         return AVPS_E_INVAL;
-    if (cells->size == 1 && dev->size > UINT32_MAX)
+    }
+    if ((cells->size == 1) && (dev->size > UINT32_MAX)) {
         return AVPS_E_INVAL;
+    }
     return check_irq_(fdt, parent, dev);
 }
 
 /* A property of cells, converted to big-endian in place in the blob. */
 static int set_cells_(void *fdt, int node, const char *name, const uint32_t *v, uint32_t n)
 {
+    /* n is at most AVPS_FDT_MAX_INTERRUPT_CELLS (checked): the size fits an int. */
+    const size_t bytes = (size_t)n * sizeof(fdt32_t);
     void *data = NULL;
     uint32_t i;
-    int rc = fdt_setprop_placeholder(fdt, node, name, (int)(n * sizeof(fdt32_t)), &data);
+    int rc = fdt_setprop_placeholder(fdt, node, name, (int)bytes, &data);
 
     if (rc != 0) {
         return rc;
     }
     for (i = 0u; i < n; i++) {
-        fdt32_st((char *)data + i * sizeof(fdt32_t), v[i]);
+        fdt32_st(&((char *)data)[i * sizeof(fdt32_t)], v[i]);
     }
     return 0;
 }
@@ -198,13 +205,17 @@ static int add_(void *fdt, int parent, const struct avps_fdt_mmio *dev,
     int rc;
 
     if (cells->addr == 2) {
-        reg[nreg++] = (uint32_t)(dev->base >> 32);
+        reg[nreg] = (uint32_t)(dev->base >> 32);
+        nreg++;
     }
-    reg[nreg++] = (uint32_t)dev->base;
+    reg[nreg] = (uint32_t)dev->base;
+    nreg++;
     if (cells->size == 2) {
-        reg[nreg++] = (uint32_t)(dev->size >> 32);
+        reg[nreg] = (uint32_t)(dev->size >> 32);
+        nreg++;
     }
-    reg[nreg++] = (uint32_t)dev->size;
+    reg[nreg] = (uint32_t)dev->size;
+    nreg++;
 
     node_name_(name, dev->base);
     node = fdt_add_subnode(fdt, parent, name);
@@ -219,10 +230,10 @@ static int add_(void *fdt, int parent, const struct avps_fdt_mmio *dev,
     if (rc == 0) {
         rc = set_cells_(fdt, node, "interrupts", dev->interrupts, dev->num_interrupt_cells);
     }
-    if (rc == 0 && dev->interrupt_parent != 0u) {
+    if ((rc == 0) && (dev->interrupt_parent != 0u)) {
         rc = fdt_setprop_u32(fdt, node, "interrupt-parent", dev->interrupt_parent);
     }
-    if (rc == 0 && dev->dma_coherent) {
+    if ((rc == 0) && dev->dma_coherent) {
         rc = fdt_setprop_empty(fdt, node, "dma-coherent");
     }
     if (rc != 0) {
@@ -264,7 +275,7 @@ int avps_fdt_add_virtio_mmio_n(void *fdt, int parent, const struct avps_fdt_mmio
     size_t i;
     int rc;
 
-    if (fdt == NULL || parent < 0 || (devs == NULL && n != 0u) || n > (size_t)INT_MAX) {
+    if ((fdt == NULL) || (parent < 0) || ((devs == NULL) && (n != 0u)) || (n > (size_t)INT_MAX)) {
         return AVPS_E_INVAL;
     }
     if (fdt_check_header(fdt) != 0) {

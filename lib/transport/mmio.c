@@ -10,13 +10,13 @@
 #include "../devices/dev_priv.h"
 
 #define MMIO_CTRL_END 0x100u /* control registers: [0, 0x100); config after */
-#define MMIO_ISR_BITS (AVPS_DEV_ISR_QUEUE | AVPS_DEV_ISR_CONFIG)
+#define MMIO_ISR_BITS ((uint32_t)AVPS_DEV_ISR_QUEUE | (uint32_t)AVPS_DEV_ISR_CONFIG)
 /* QueueSel is 32 bits, queue indices 16: a device has at most 65535 queues
  * (num_queues is a uint16_t), so index 0xffff never exists and stands for any
  * selector above it. */
 #define MMIO_NO_QUEUE 0xffffu
-
-#define F(n) AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_##n)
+#define MMIO_F_NOTIFICATION_DATA AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_NOTIFICATION_DATA)
+#define MMIO_F_RING_RESET AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_RING_RESET)
 
 enum mmio_reg_id_ {
     REG_NONE = 0,
@@ -55,7 +55,7 @@ enum mmio_reg_id_ {
 #define W_ 2u /* writable */
 
 struct mmio_reg_ {
-    uint8_t id;
+    enum mmio_reg_id_ id;
     uint8_t dir;
 };
 
@@ -106,12 +106,12 @@ static int mmio_raise_(struct avps_mmio *m)
     if (h->ops->set_level == NULL) {
         return avps_inject_(h, m->line);
     }
-    if (m->level) {
+    if (m->level != 0u) {
         return AVPS_OK; /* already asserted: a level needs no new edge */
     }
     err = h->ops->set_level(h->ctx, m->line, 1);
     if (err != 0) {
-        return err < 0 ? err : AVPS_E_IO; /* left low: the next event retries */
+        return (err < 0) ? err : AVPS_E_IO; /* left low: the next event retries */
     }
     m->level = 1;
     return AVPS_OK;
@@ -123,12 +123,12 @@ static int mmio_lower_if_idle_(struct avps_mmio *m)
     const struct avps_host *h = m->dev->host;
     int err;
 
-    if (!m->level || avps_dev_isr(m->dev) != 0u || h->ops->set_level == NULL) {
+    if (!m->level || (avps_dev_isr(m->dev) != 0u) || (h->ops->set_level == NULL)) {
         return AVPS_OK;
     }
     err = h->ops->set_level(h->ctx, m->line, 0);
     if (err != 0) {
-        return err < 0 ? err : AVPS_E_IO; /* still high: the next ack retries */
+        return (err < 0) ? err : AVPS_E_IO; /* still high: the next ack retries */
     }
     m->level = 0;
     return AVPS_OK;
@@ -147,19 +147,20 @@ static int mmio_notify_config_(void *tctx, struct avps_dev *dev)
     return mmio_raise_(tctx);
 }
 
-static const struct avps_transport_ops mmio_tops_ = {
-    mmio_notify_queue_,
-    mmio_notify_config_,
-};
-
 /* ---- setup ------------------------------------------------------------- */
 
 int avps_mmio_init(struct avps_mmio *m, struct avps_dev *dev, const struct avps_mmio_cfg *cfg)
 {
-    if (m == NULL || dev == NULL || (cfg != NULL && cfg->shm == NULL && cfg->num_shm != 0u)) {
+    static const struct avps_transport_ops tops = {
+        mmio_notify_queue_,
+        mmio_notify_config_,
+    };
+
+    if ((m == NULL) || (dev == NULL) ||
+        ((cfg != NULL) && (cfg->shm == NULL) && (cfg->num_shm != 0u))) {
         return AVPS_E_INVAL;
     }
-    memset(m, 0, sizeof *m);
+    (void)memset(m, 0, sizeof *m);
     m->dev = dev;
     m->vendor_id = AVPS_MMIO_VENDOR_DEFAULT;
     if (cfg != NULL) {
@@ -170,17 +171,17 @@ int avps_mmio_init(struct avps_mmio *m, struct avps_dev *dev, const struct avps_
         m->shm = cfg->shm;
         m->num_shm = cfg->num_shm;
     }
-    return avps_dev_bind(dev, &mmio_tops_, m, F(NOTIFICATION_DATA) | F(RING_RESET));
+    return avps_dev_bind(dev, &tops, m, MMIO_F_NOTIFICATION_DATA | MMIO_F_RING_RESET);
 }
 
 uint64_t avps_mmio_window_size(const struct avps_mmio *m)
 {
     uint64_t end;
 
-    AVPS_ASSERT(m != NULL && m->dev != NULL);
+    AVPS_ASSERT((m != NULL) && (m->dev != NULL));
     end = (uint64_t)MMIO_CTRL_END + avps_dev_config_size(m->dev);
     end = (end + 0xffu) & ~(uint64_t)0xffu;
-    return end < AVPS_MMIO_WINDOW ? AVPS_MMIO_WINDOW : end;
+    return (end < AVPS_MMIO_WINDOW) ? AVPS_MMIO_WINDOW : end;
 }
 
 struct avps_dev *avps_mmio_dev(struct avps_mmio *m)
@@ -199,7 +200,7 @@ static int mmio_refuse_(struct avps_mmio *m, uint64_t offset, unsigned int size,
 
 static uint16_t mmio_q_(const struct avps_mmio *m)
 {
-    return m->queue_sel > MMIO_NO_QUEUE ? (uint16_t)MMIO_NO_QUEUE : (uint16_t)m->queue_sel;
+    return (m->queue_sel > MMIO_NO_QUEUE) ? (uint16_t)MMIO_NO_QUEUE : (uint16_t)m->queue_sel;
 }
 
 static bool mmio_shm_(const struct avps_mmio *m, const struct avps_mmio_shm **r)
@@ -220,12 +221,12 @@ static uint32_t mmio_shm_word_(const struct avps_mmio *m, bool base, bool high)
     if (mmio_shm_(m, &r)) {
         v = base ? r->base : r->len;
     }
-    return (uint32_t)(high ? v >> 32 : v);
+    return high ? (uint32_t)(v >> 32) : (uint32_t)v;
 }
 
 /* ---- control registers --------------------------------------------------- */
 
-static uint32_t mmio_reg_read_(struct avps_mmio *m, unsigned int id)
+static uint32_t mmio_reg_read_(struct avps_mmio *m, enum mmio_reg_id_ id)
 {
     struct avps_dev *dev = m->dev;
     const uint16_t q = mmio_q_(m);
@@ -292,7 +293,7 @@ static int mmio_queue_reset_(struct avps_mmio *m, uint16_t q, uint32_t v)
 {
     struct avps_dev *dev = m->dev;
 
-    if (v != 1u || (avps_dev_features(dev) & F(RING_RESET)) == 0u) {
+    if ((v != 1u) || ((avps_dev_features(dev) & MMIO_F_RING_RESET) == 0u)) {
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, v);
         return AVPS_E_GUEST_STATE;
     }
@@ -305,7 +306,7 @@ static int mmio_queue_notify_(struct avps_mmio *m, uint32_t v)
     struct avps_dev *dev = m->dev;
     int r;
 
-    if ((avps_dev_features(dev) & F(NOTIFICATION_DATA)) != 0u) {
+    if ((avps_dev_features(dev) & MMIO_F_NOTIFICATION_DATA) != 0u) {
         r = avps_dev_queue_notify_data(dev, v);
     } else if (v > MMIO_NO_QUEUE) {
         /* Without NOTIFICATION_DATA the value is a 16-bit queue index. */
@@ -314,7 +315,7 @@ static int mmio_queue_notify_(struct avps_mmio *m, uint32_t v)
     } else {
         r = avps_dev_queue_notify(dev, (uint16_t)v);
     }
-    return r < 0 ? r : AVPS_OK;
+    return (r < 0) ? r : AVPS_OK;
 }
 
 static int mmio_status_(struct avps_mmio *m, uint32_t v)
@@ -344,7 +345,7 @@ static int mmio_int_ack_(struct avps_mmio *m, uint32_t v)
     int err = AVPS_OK;
 
     avps_dev_isr_ack(m->dev, (uint8_t)(v & MMIO_ISR_BITS));
-    if ((v & ~(uint32_t)MMIO_ISR_BITS) != 0u) {
+    if ((v & ~MMIO_ISR_BITS) != 0u) {
         /* §4.2.2.2: the driver must not set undefined bits. */
         avps_dev_report_(m->dev, AVPS_EV_DEV_REGISTER, AVPS_VIRTIO_MMIO_INTERRUPT_ACK, v);
         err = AVPS_E_GUEST_STATE;
@@ -353,7 +354,7 @@ static int mmio_int_ack_(struct avps_mmio *m, uint32_t v)
     return err;
 }
 
-static int mmio_reg_write_(struct avps_mmio *m, unsigned int id, uint32_t v)
+static int mmio_reg_write_(struct avps_mmio *m, enum mmio_reg_id_ id, uint32_t v)
 {
     struct avps_dev *dev = m->dev;
     const uint16_t q = mmio_q_(m);
@@ -413,8 +414,8 @@ static int mmio_reg_write_(struct avps_mmio *m, unsigned int id, uint32_t v)
  * 64-bit access (some guests issue them); nothing else. */
 static bool mmio_cfg_access_ok_(uint64_t coff, unsigned int size)
 {
-    return (size == 1u || size == 2u || size == 4u || size == 8u) &&
-           (coff & (uint64_t)(size - 1u)) == 0u;
+    return ((size == 1u) || (size == 2u) || (size == 4u) || (size == 8u)) &&
+           ((coff & ((uint64_t)size - 1u)) == 0u);
 }
 
 static uint64_t mmio_le_get_(const uint8_t *b, unsigned int size)
@@ -430,7 +431,9 @@ static uint64_t mmio_le_get_(const uint8_t *b, unsigned int size)
 static void mmio_le_put_(uint8_t *b, unsigned int size, uint64_t v)
 {
     for (unsigned int i = 0; i < size; i++) {
-        b[i] = (uint8_t)(v >> (8u * i));
+        const unsigned int shift = 8u * i;
+
+        b[i] = (uint8_t)(v >> shift);
     }
 }
 
@@ -463,7 +466,7 @@ static int mmio_read_(struct avps_mmio *m, uint64_t offset, unsigned int size, u
         *value = mmio_le_get_(buf, size);
         return AVPS_OK;
     }
-    if (size != 4u || (offset & 3u) != 0u) {
+    if ((size != 4u) || ((offset & 3u) != 0u)) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
     }
     r = &mmio_regs_[offset / 4u];
@@ -481,7 +484,7 @@ int avps_mmio_read(struct avps_mmio *m, uint64_t offset, unsigned int size, uint
 {
     int err;
 
-    AVPS_ASSERT(m != NULL && m->dev != NULL && value != NULL);
+    AVPS_ASSERT((m != NULL) && (m->dev != NULL) && (value != NULL));
     *value = 0;
     avps_dev_lock_(m->dev);
     err = mmio_read_(m, offset, size, value);
@@ -507,7 +510,7 @@ static int mmio_write_(struct avps_mmio *m, uint64_t offset, unsigned int size, 
         mmio_le_put_(buf, size, value);
         return avps_dev_config_write(m->dev, (uint32_t)coff, buf, size);
     }
-    if (size != 4u || (offset & 3u) != 0u) {
+    if ((size != 4u) || ((offset & 3u) != 0u)) {
         return mmio_refuse_(m, offset, size, AVPS_E_GUEST_RANGE);
     }
     r = &mmio_regs_[offset / 4u];
@@ -524,7 +527,7 @@ int avps_mmio_write(struct avps_mmio *m, uint64_t offset, unsigned int size, uin
 {
     int err;
 
-    AVPS_ASSERT(m != NULL && m->dev != NULL);
+    AVPS_ASSERT((m != NULL) && (m->dev != NULL));
     avps_dev_lock_(m->dev);
     err = mmio_write_(m, offset, size, value);
     avps_dev_unlock_(m->dev);
@@ -536,7 +539,7 @@ int avps_mmio_irq_sync(struct avps_mmio *m)
     const struct avps_host *h;
     int err = AVPS_OK;
 
-    AVPS_ASSERT(m != NULL && m->dev != NULL);
+    AVPS_ASSERT((m != NULL) && (m->dev != NULL));
     avps_dev_lock_(m->dev);
     h = m->dev->host;
     if (avps_dev_isr(m->dev) != 0u) {
@@ -547,6 +550,8 @@ int avps_mmio_irq_sync(struct avps_mmio *m)
     } else if (h->ops->set_level != NULL) {
         m->level = 1;
         err = mmio_lower_if_idle_(m);
+    } else {
+        /* Nothing pending and an edge-only port: nothing to drive. */
     }
     avps_dev_unlock_(m->dev);
     return err;

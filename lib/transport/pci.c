@@ -16,9 +16,10 @@
 
 #include "../devices/dev_priv.h"
 
-#define F(n) AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_##n)
-
 #define PAGE 0x1000u
+#define PCI_F_NOTIFICATION_DATA AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_NOTIFICATION_DATA)
+#define PCI_F_RING_PACKED AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_RING_PACKED)
+#define PCI_F_RING_RESET AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_RING_RESET)
 
 /* ---- PCI configuration header (type 0) -------------------------------- */
 #define CFG_ID 0x00u
@@ -104,28 +105,31 @@ static const struct cc_desc cc_table[CC_COUNT] = {
     [CC_ADMIN_INDEX] = {0x3c, 2, 1}, [CC_ADMIN_NUM] = {0x3e, 2, 1},
 };
 #define COMMON_LEN 0x40u
-AVPS_STATIC_ASSERT(AVPS_ARRAY_LEN(cc_table) == CC_COUNT, "one entry per field");
+AVPS_STATIC_ASSERT(AVPS_ARRAY_LEN(cc_table) == (size_t)CC_COUNT, "one entry per field");
 
 /* Which part of a field an access covers. */
 enum cc_part { PART_WHOLE, PART_LO, PART_HI };
 
 /* Find the field an access of @size at @off lands on: its natural width, or
- * (64-bit fields) one aligned 32-bit half. -1 for anything else. */
-static int cc_lookup_(uint32_t off, unsigned int size, enum cc_part *part)
+ * (64-bit fields) one aligned 32-bit half. False for anything else. */
+static bool cc_lookup_(uint32_t off, unsigned int size, enum cc_field *field,
+                       enum cc_part *part)
 {
-    for (unsigned int i = 0; i < CC_COUNT; i++) {
+    for (unsigned int i = 0; i < (unsigned int)CC_COUNT; i++) {
         const struct cc_desc *d = &cc_table[i];
 
-        if (off == d->off && size == d->size) {
+        if ((off == d->off) && (size == d->size)) {
+            *field = (enum cc_field)i; /* i < CC_COUNT: a field */
             *part = PART_WHOLE;
-            return (int)i;
+            return true;
         }
-        if (d->size == 8u && size == 4u && (off == d->off || off == d->off + 4u)) {
-            *part = off == d->off ? PART_LO : PART_HI;
-            return (int)i;
+        if ((d->size == 8u) && (size == 4u) && ((off == d->off) || (off == (d->off + 4u)))) {
+            *field = (enum cc_field)i;
+            *part = (off == d->off) ? PART_LO : PART_HI;
+            return true;
         }
     }
-    return -1;
+    return false;
 }
 
 /* ---- BAR regions -------------------------------------------------------- */
@@ -136,11 +140,11 @@ static enum region region_of_(const struct avps_pci *p, uint32_t off, uint32_t *
     if (off >= p->end) {
         return R_NONE;
     }
-    if (p->msix_n != 0u && off >= p->off_pba) {
+    if ((p->msix_n != 0u) && (off >= p->off_pba)) {
         *base = p->off_pba;
         return R_PBA;
     }
-    if (p->msix_n != 0u && off >= p->off_msix) {
+    if ((p->msix_n != 0u) && (off >= p->off_msix)) {
         *base = p->off_msix;
         return R_MSIX;
     }
@@ -148,7 +152,7 @@ static enum region region_of_(const struct avps_pci *p, uint32_t off, uint32_t *
         *base = p->off_notify;
         return R_NOTIFY;
     }
-    if (p->off_device != 0u && off >= p->off_device) {
+    if ((p->off_device != 0u) && (off >= p->off_device)) {
         *base = p->off_device;
         return R_DEVICE;
     }
@@ -170,7 +174,9 @@ static int pci_refuse_(struct avps_pci *p, uint64_t a, uint64_t size, int err)
 
 static uint64_t width_mask_(unsigned int size)
 {
-    return size >= 8u ? UINT64_MAX : (1ull << (8u * size)) - 1u;
+    const unsigned int bits = 8u * size;
+
+    return (size >= 8u) ? UINT64_MAX : ((1ULL << bits) - 1u);
 }
 
 static uint64_t le_get_(const uint8_t *b, unsigned int n)
@@ -178,7 +184,9 @@ static uint64_t le_get_(const uint8_t *b, unsigned int n)
     uint64_t v = 0;
 
     for (unsigned int i = 0; i < n; i++) {
-        v |= (uint64_t)b[i] << (8u * i);
+        const unsigned int shift = 8u * i;
+
+        v |= (uint64_t)b[i] << shift;
     }
     return v;
 }
@@ -186,13 +194,15 @@ static uint64_t le_get_(const uint8_t *b, unsigned int n)
 static void le_put_(uint8_t *b, uint64_t v, unsigned int n)
 {
     for (unsigned int i = 0; i < n; i++) {
-        b[i] = (uint8_t)(v >> (8u * i));
+        const unsigned int shift = 8u * i;
+
+        b[i] = (uint8_t)(v >> shift);
     }
 }
 
 static bool pow2_(uint64_t v)
 {
-    return v != 0u && (v & (v - 1u)) == 0u;
+    return (v != 0u) && ((v & (v - 1u)) == 0u);
 }
 
 static bool queue_exists_(const struct avps_pci *p, uint16_t q)
@@ -204,13 +214,13 @@ static bool queue_exists_(const struct avps_pci *p, uint16_t q)
 
 static bool msix_enabled_(const struct avps_pci *p)
 {
-    return p->msix_n != 0u && (p->msix_ctrl & MSIX_CTRL_ENABLE) != 0u;
+    return (p->msix_n != 0u) && ((p->msix_ctrl & MSIX_CTRL_ENABLE) != 0u);
 }
 
 static bool msix_may_send_(const struct avps_pci *p)
 {
-    return msix_enabled_(p) && (p->msix_ctrl & MSIX_CTRL_MASKALL) == 0u &&
-           (p->command & AVPS_PCI_CMD_BUS_MASTER) != 0u;
+    return msix_enabled_(p) && ((p->msix_ctrl & MSIX_CTRL_MASKALL) == 0u) &&
+           ((p->command & AVPS_PCI_CMD_BUS_MASTER) != 0u);
 }
 
 static int msix_fire_(struct avps_pci *p, uint16_t v)
@@ -229,8 +239,10 @@ static int msix_send_(struct avps_pci *p, uint16_t v)
     if (v >= p->msix_n) {
         return AVPS_OK; /* NO_VECTOR: no interrupt (§4.1.5.3.1, §4.1.5.4.1) */
     }
-    if (!msix_may_send_(p) || (p->msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) != 0u) {
-        p->pba[v / 64u] |= 1ull << (v % 64u);
+    if (!msix_may_send_(p) || ((p->msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) != 0u)) {
+        const uint32_t bit = (uint32_t)v % 64u;
+
+        p->pba[v / 64u] |= 1ULL << bit;
         return AVPS_OK;
     }
     return msix_fire_(p, v);
@@ -249,16 +261,16 @@ static int msix_flush_(struct avps_pci *p)
             continue;
         }
         for (uint32_t b = 0; b < 64u; b++) {
-            const uint32_t v = w * 64u + b;
+            const uint32_t v = (w * 64u) + b;
             int r;
 
-            if (v >= p->msix_n || (p->pba[w] & (1ull << b)) == 0u ||
-                (p->msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) != 0u) {
+            if ((v >= p->msix_n) || ((p->pba[w] & (1ULL << b)) == 0u) ||
+                ((p->msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) != 0u)) {
                 continue;
             }
-            p->pba[w] &= ~(1ull << b);
+            p->pba[w] &= ~(1ULL << b);
             r = msix_fire_(p, (uint16_t)v);
-            if (r < 0 && rc == AVPS_OK) {
+            if ((r < 0) && (rc == AVPS_OK)) {
                 rc = r;
             }
         }
@@ -272,17 +284,29 @@ static int intx_sync_(struct avps_pci *p)
 {
     const struct avps_host *h = p->dev->host;
     const uint8_t level = (!msix_enabled_(p) &&
-                           (p->command & AVPS_PCI_CMD_INTX_DISABLE) == 0u &&
-                           avps_dev_isr(p->dev) != 0u) ? 1u : 0u;
+                           ((p->command & AVPS_PCI_CMD_INTX_DISABLE) == 0u) &&
+                           (avps_dev_isr(p->dev) != 0u)) ? 1u : 0u;
+
+    int rc;
 
     if (level == p->intx_level) {
         return AVPS_OK;
     }
-    p->intx_level = level;
     if (h->ops->set_level != NULL) {
-        return h->ops->set_level(h->ctx, p->intx_line, level);
+        rc = h->ops->set_level(h->ctx, p->intx_line, level);
+    } else {
+        rc = (level != 0u) ? avps_inject_(h, p->intx_line) : AVPS_OK;
     }
-    return level != 0u ? avps_inject_(h, p->intx_line) : AVPS_OK;
+    /* Only a line the port really moved is remembered: a failure is retried
+     * at the next event, or the guest would wait for ever on its ISR bit. */
+    if (rc == AVPS_OK) {
+        p->intx_level = level;
+    } else if (rc > 0) {
+        rc = AVPS_E_IO;
+    } else {
+        /* the port's own error code */
+    }
+    return rc;
 }
 
 /* The device core has set the ISR bit before calling either hook, as
@@ -307,15 +331,10 @@ static int pci_notify_config_(void *tctx, struct avps_dev *dev)
     return intx_sync_(p);
 }
 
-static const struct avps_transport_ops pci_tops = {
-    pci_notify_queue_,
-    pci_notify_config_,
-};
-
 /* A vector the driver may map: one of the table's entries, or NO_VECTOR. */
 static bool vector_ok_(const struct avps_pci *p, uint16_t v)
 {
-    return v == AVPS_DEV_NO_VECTOR || v < p->msix_n;
+    return (v == AVPS_DEV_NO_VECTOR) || (v < p->msix_n);
 }
 
 /* ---- the common configuration structure -------------------------------- */
@@ -334,10 +353,18 @@ static uint8_t generation_(struct avps_pci *p)
     return p->gen8;
 }
 
-static enum avps_dev_area area_of_(int field)
+static enum avps_dev_area area_of_(enum cc_field field)
 {
-    return field == CC_Q_DESC ? AVPS_DEV_AREA_DESC
-           : field == CC_Q_DRIVER ? AVPS_DEV_AREA_DRIVER : AVPS_DEV_AREA_DEVICE;
+    enum avps_dev_area area = AVPS_DEV_AREA_DEVICE; /* CC_Q_DEVICE */
+
+    if (field == CC_Q_DESC) {
+        area = AVPS_DEV_AREA_DESC;
+    } else if (field == CC_Q_DRIVER) {
+        area = AVPS_DEV_AREA_DRIVER;
+    } else {
+        /* CC_Q_DEVICE: the default above */
+    }
+    return area;
 }
 
 static int common_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uint64_t *value)
@@ -345,10 +372,10 @@ static int common_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uin
     struct avps_dev *dev = p->dev;
     const uint16_t qs = p->queue_sel;
     enum cc_part part = PART_WHOLE;
-    const int field = cc_lookup_(rel, size, &part);
+    enum cc_field field = CC_COUNT;
     uint64_t v = 0;
 
-    if (field < 0) {
+    if (!cc_lookup_(rel, size, &field, &part)) {
         return pci_refuse_(p, p->off_common + rel, size, AVPS_E_GUEST_RANGE);
     }
     switch (field) {
@@ -373,6 +400,8 @@ static int common_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uin
             v &= 0xffffffffu;
         } else if (part == PART_HI) {
             v >>= 32;
+        } else {
+            /* PART_WHOLE: the 64-bit value as it is. */
         }
         break;
     default:
@@ -404,12 +433,12 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
     struct avps_dev *dev = p->dev;
     const uint16_t qs = p->queue_sel;
     enum cc_part part = PART_WHOLE;
-    const int field = cc_lookup_(rel, size, &part);
+    enum cc_field field = CC_COUNT;
     const uint32_t v32 = (uint32_t)value;
     const uint16_t v16 = (uint16_t)value;
     int rc;
 
-    if (field < 0) {
+    if (!cc_lookup_(rel, size, &field, &part)) {
         return pci_refuse_(p, p->off_common + rel, size, AVPS_E_GUEST_RANGE);
     }
     if (cc_table[field].ro != 0u) {
@@ -445,14 +474,14 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
     case CC_Q_SIZE:
         /* §4.1.4.3.1: without RING_PACKED, queue_size stays 0 or a power
          * of two, so a driver's other value is refused. */
-        if ((avps_dev_features(dev) & F(RING_PACKED)) == 0u && v16 != 0u && !pow2_(v16)) {
+        if (((avps_dev_features(dev) & PCI_F_RING_PACKED) == 0u) && (v16 != 0u) && !pow2_(v16)) {
             avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, qs, v16);
             return AVPS_E_GUEST_STATE;
         }
         return avps_dev_queue_set_size(dev, qs, v16);
     case CC_Q_MSIX:
         rc = avps_dev_queue_set_vector(dev, qs, vector_ok_(p, v16) ? v16 : AVPS_DEV_NO_VECTOR);
-        if (rc == AVPS_OK && !vector_ok_(p, v16)) {
+        if ((rc == AVPS_OK) && !vector_ok_(p, v16)) {
             return pci_refuse_(p, p->off_common + rel, size, AVPS_E_GUEST_RANGE);
         }
         return rc;
@@ -475,7 +504,7 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
         /* The field exists only with RING_RESET (§4.1.4.3); the reset is
          * complete when this returns, so queue_reset and queue_enable read
          * 0 at once. */
-        if ((avps_dev_features(dev) & F(RING_RESET)) == 0u || v16 != 1u) {
+        if (((avps_dev_features(dev) & PCI_F_RING_RESET) == 0u) || (v16 != 1u)) {
             avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, qs, v16);
             return AVPS_E_GUEST_STATE;
         }
@@ -490,7 +519,7 @@ static int common_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
 static int notify_write_(struct avps_pci *p, uint32_t rel, unsigned int size, uint64_t value)
 {
     struct avps_dev *dev = p->dev;
-    const bool data = (avps_dev_features(dev) & F(NOTIFICATION_DATA)) != 0u;
+    const bool data = (avps_dev_features(dev) & PCI_F_NOTIFICATION_DATA) != 0u;
     const uint32_t v = (uint32_t)value;
     uint32_t q;
 
@@ -505,12 +534,12 @@ static int notify_write_(struct avps_pci *p, uint32_t rel, unsigned int size, ui
         q = data ? AVPS_NOTIFY_DATA_VQ(v) : (v & 0xffffu); /* the value names the queue */
     } else {
         q = rel / p->notify_mult;
-        if (rel % p->notify_mult != 0u || q >= avps_dev_num_queues(dev)) {
+        if (((rel % p->notify_mult) != 0u) || (q >= avps_dev_num_queues(dev))) {
             return pci_refuse_(p, p->off_notify + rel, size, AVPS_E_GUEST_RANGE);
         }
         /* The address names the queue; the 16-bit value is redundant. With
          * notification data the value's vq_index must agree. */
-        if (data && AVPS_NOTIFY_DATA_VQ(v) != q) {
+        if (data && (AVPS_NOTIFY_DATA_VQ(v) != q)) {
             avps_dev_report_(dev, AVPS_EV_NOTIFY_DATA, (uint64_t)q << 16, v);
             return AVPS_E_GUEST_INDEX;
         }
@@ -532,14 +561,14 @@ static int msix_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uint6
     const uint32_t f = rel % MSIX_ENTRY_SIZE;
     const struct avps_pci_msix_entry *m;
 
-    if ((size != 4u && size != 8u) || e >= p->msix_n) {
+    if (((size != 4u) && (size != 8u)) || (e >= p->msix_n)) {
         return pci_refuse_(p, p->off_msix + rel, size, AVPS_E_GUEST_RANGE);
     }
     m = &p->msix[e];
     switch (f) {
-    case 0: *value = size == 8u ? m->addr : (uint32_t)m->addr; break;
+    case 0: *value = (size == 8u) ? m->addr : (uint32_t)m->addr; break;
     case 4: *value = (uint32_t)(m->addr >> 32); break;
-    case 8: *value = size == 8u ? ((uint64_t)m->ctrl << 32) | m->data : m->data; break;
+    case 8: *value = (size == 8u) ? (((uint64_t)m->ctrl << 32) | m->data) : m->data; break;
     default: *value = m->ctrl; break;
     }
     return AVPS_OK;
@@ -552,7 +581,7 @@ static int msix_write_(struct avps_pci *p, uint32_t rel, unsigned int size, uint
     struct avps_pci_msix_entry *m;
     uint32_t ctrl;
 
-    if ((size != 4u && size != 8u) || e >= p->msix_n) {
+    if (((size != 4u) && (size != 8u)) || (e >= p->msix_n)) {
         return pci_refuse_(p, p->off_msix + rel, size, AVPS_E_GUEST_RANGE);
     }
     m = &p->msix[e];
@@ -562,7 +591,7 @@ static int msix_write_(struct avps_pci *p, uint32_t rel, unsigned int size, uint
         if (size == 8u) {
             m->addr = value;
         } else {
-            m->addr = (m->addr & 0xffffffff00000000ull) | (uint32_t)value;
+            m->addr = (m->addr & 0xffffffff00000000ULL) | (uint32_t)value;
         }
         break;
     case 4: m->addr = (m->addr & 0xffffffffu) | (value << 32); break;
@@ -583,10 +612,10 @@ static int pba_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uint64
 {
     const uint32_t w = rel / 8u;
 
-    if ((size != 4u && size != 8u) || w >= AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n)) {
+    if (((size != 4u) && (size != 8u)) || (w >= AVPS_PCI_PBA_WORDS((uint32_t)p->msix_n))) {
         return pci_refuse_(p, p->off_pba + rel, size, AVPS_E_GUEST_RANGE);
     }
-    *value = size == 8u ? p->pba[w] : (uint32_t)(p->pba[w] >> (8u * (rel % 8u)));
+    *value = (size == 8u) ? p->pba[w] : (uint32_t)(p->pba[w] >> (8u * (rel % 8u)));
     return AVPS_OK;
 }
 
@@ -597,7 +626,6 @@ static int pba_read_(struct avps_pci *p, uint32_t rel, unsigned int size, uint64
 static int bar_access_(struct avps_pci *p, uint64_t off, unsigned int size, bool write,
                        uint64_t *value, bool window)
 {
-    uint8_t buf[8];
     uint32_t base = 0;
     uint32_t rel;
     enum region r;
@@ -605,12 +633,12 @@ static int bar_access_(struct avps_pci *p, uint64_t off, unsigned int size, bool
     if (!write) {
         *value = 0;
     }
-    if ((size != 1u && size != 2u && size != 4u && size != 8u) || off % size != 0u ||
+    if (((size != 1u) && (size != 2u) && (size != 4u) && (size != 8u)) || ((off % size) != 0u) ||
         !avps_range_ok_(off, size, p->bar_size)) {
         return pci_refuse_(p, off, size, AVPS_E_GUEST_RANGE);
     }
     r = region_of_(p, (uint32_t)off, &base);
-    if (r == R_NONE || (window && (r == R_MSIX || r == R_PBA))) {
+    if ((r == R_NONE) || (window && ((r == R_MSIX) || (r == R_PBA)))) {
         return pci_refuse_(p, off, size, AVPS_E_GUEST_RANGE);
     }
     rel = (uint32_t)off - base;
@@ -618,7 +646,7 @@ static int bar_access_(struct avps_pci *p, uint64_t off, unsigned int size, bool
     case R_COMMON:
         return write ? common_write_(p, rel, size, *value) : common_read_(p, rel, size, value);
     case R_ISR:
-        if (rel != 0u || size != 1u) {
+        if ((rel != 0u) || (size != 1u)) {
             return pci_refuse_(p, off, size, AVPS_E_GUEST_RANGE);
         }
         if (write) {
@@ -629,16 +657,19 @@ static int bar_access_(struct avps_pci *p, uint64_t off, unsigned int size, bool
         *value = avps_dev_isr(p->dev);
         avps_dev_isr_ack(p->dev, (uint8_t)*value);
         return AVPS_OK;
-    case R_DEVICE:
+    case R_DEVICE: {
+        uint8_t buf[8];
+        int rc;
+
         if (write) {
             le_put_(buf, *value, size);
-            return avps_dev_config_write(p->dev, rel, buf, size);
+            rc = avps_dev_config_write(p->dev, rel, buf, size);
         } else {
-            const int rc = avps_dev_config_read(p->dev, rel, buf, size);
-
+            rc = avps_dev_config_read(p->dev, rel, buf, size);
             *value = le_get_(buf, size);
-            return rc;
         }
+        return rc;
+    }
     case R_NOTIFY:
         if (write) {
             return notify_write_(p, rel, size, *value);
@@ -664,7 +695,7 @@ static uint8_t cap_next_(const struct avps_pci *p, uint8_t cap)
     bool after = false;
 
     for (unsigned int i = 0; i < 6u; i++) {
-        if (after && order[i] != 0u) {
+        if (after && (order[i] != 0u)) {
             return order[i];
         }
         if (order[i] == cap) {
@@ -679,7 +710,7 @@ static uint32_t cap_len_(const struct avps_pci *p, uint8_t cap)
     if (cap == 0u) {
         return 0;
     }
-    if (cap == p->cap_notify || cap == p->cap_pcicfg) {
+    if ((cap == p->cap_notify) || (cap == p->cap_pcicfg)) {
         return 20u;
     }
     if (cap == p->cap_msix) {
@@ -695,7 +726,7 @@ static uint8_t cap_at_(const struct avps_pci *p, uint32_t dw)
                              p->cap_device, p->cap_pcicfg, p->cap_msix};
 
     for (unsigned int i = 0; i < 6u; i++) {
-        if (caps[i] != 0u && dw >= caps[i] && dw < caps[i] + cap_len_(p, caps[i])) {
+        if ((caps[i] != 0u) && (dw >= caps[i]) && (dw < (caps[i] + cap_len_(p, caps[i])))) {
             return caps[i];
         }
     }
@@ -715,7 +746,7 @@ static int window_exec_(struct avps_pci *p, bool write)
     uint64_t v;
     int rc;
 
-    if (p->win_bar != AVPS_PCI_BAR || (len != 1u && len != 2u && len != 4u)) {
+    if ((p->win_bar != AVPS_PCI_BAR) || ((len != 1u) && (len != 2u) && (len != 4u))) {
         return pci_refuse_(p, AVPS_PCI_REPORT_CFG | (uint32_t)(p->cap_pcicfg + 16u), len,
                            AVPS_E_GUEST_RANGE);
     }
@@ -741,7 +772,7 @@ static uint32_t cfg_read_dword_(struct avps_pci *p, uint32_t dw, int *rc)
 
         /* §4.1.4.5.1: with MSI-X disabled, Interrupt Status is the OR of
          * the ISR bits, whatever INTx Disable says. */
-        if (!msix_enabled_(p) && avps_dev_isr(p->dev) != 0u) {
+        if (!msix_enabled_(p) && (avps_dev_isr(p->dev) != 0u)) {
             status |= STATUS_INTX;
         }
         return p->command | (status << 16);
@@ -759,7 +790,7 @@ static uint32_t cfg_read_dword_(struct avps_pci *p, uint32_t dw, int *rc)
     case CFG_CAP_PTR:
         return p->cap_common;
     case CFG_INTR:
-        return p->irq_line_reg | (INTX_PIN_A << 8);
+        return p->irq_line_reg | ((uint32_t)INTX_PIN_A << 8);
     default:
         break;
     }
@@ -773,7 +804,7 @@ static uint32_t cfg_read_dword_(struct avps_pci *p, uint32_t dw, int *rc)
             return CAP_ID_MSIX | ((uint32_t)cap_next_(p, cap) << 8) |
                    ((uint32_t)(p->msix_ctrl | (uint16_t)(p->msix_n - 1u)) << 16);
         }
-        return rel == 4u ? p->off_msix | AVPS_PCI_BAR : p->off_pba | AVPS_PCI_BAR;
+        return (rel == 4u) ? (p->off_msix | AVPS_PCI_BAR) : (p->off_pba | AVPS_PCI_BAR);
     }
     if (cap == p->cap_pcicfg) {
         switch (rel) {
@@ -788,7 +819,9 @@ static uint32_t cfg_read_dword_(struct avps_pci *p, uint32_t dw, int *rc)
         }
     }
     {
-        uint32_t type = VCAP_COMMON, off = p->off_common, len = COMMON_LEN;
+        uint32_t type = VCAP_COMMON;
+        uint32_t off = p->off_common;
+        uint32_t len = COMMON_LEN;
 
         if (cap == p->cap_notify) {
             type = VCAP_NOTIFY;
@@ -802,6 +835,8 @@ static uint32_t cfg_read_dword_(struct avps_pci *p, uint32_t dw, int *rc)
             type = VCAP_DEVICE;
             off = p->off_device;
             len = p->len_device;
+        } else {
+            /* the common configuration capability: the defaults above */
         }
         switch (rel) {
         case 0: return vcap_dw0_(p, cap, type);
@@ -826,8 +861,8 @@ static int cfg_write_dword_(struct avps_pci *p, uint32_t dw, uint32_t val, uint3
         const uint16_t old = p->command;
 
         /* Status: no error bits are ever set, so RW1C writes change nothing. */
-        p->command = (uint16_t)(((old & ~m) | (val & m)) & CMD_RW);
-        if ((p->command & ~old & AVPS_PCI_CMD_BUS_MASTER) != 0u) {
+        p->command = (uint16_t)(((old & (uint16_t)~m) | (val & m)) & CMD_RW);
+        if ((p->command & (uint16_t)~old & AVPS_PCI_CMD_BUS_MASTER) != 0u) {
             return msix_flush_(p);
         }
         return AVPS_OK;
@@ -841,7 +876,7 @@ static int cfg_write_dword_(struct avps_pci *p, uint32_t dw, uint32_t val, uint3
         const uint32_t wmask = (uint32_t)~(p->bar_size - 1u) & 0xfffffff0u;
         const uint32_t lo = (((uint32_t)p->bar_addr & ~mask) | (val & mask)) & wmask;
 
-        p->bar_addr = (p->bar_addr & 0xffffffff00000000ull) | lo;
+        p->bar_addr = (p->bar_addr & 0xffffffff00000000ULL) | lo;
         return AVPS_OK;
     }
     case CFG_BAR1: {
@@ -865,9 +900,9 @@ static int cfg_write_dword_(struct avps_pci *p, uint32_t dw, uint32_t val, uint3
     }
     rel = dw - cap;
     if (cap == p->cap_msix) {
-        if (rel == 0u && (mask >> 16) != 0u) {
+        if ((rel == 0u) && ((mask >> 16) != 0u)) {
             const uint16_t m = (uint16_t)((mask >> 16) & MSIX_CTRL_RW);
-            const uint16_t ctrl = (uint16_t)((p->msix_ctrl & ~m) | ((val >> 16) & m));
+            const uint16_t ctrl = (uint16_t)((p->msix_ctrl & (uint16_t)~m) | ((val >> 16) & m));
 
             p->msix_ctrl = ctrl;
             return msix_flush_(p); /* enabled or unmasked: send what waited */
@@ -908,19 +943,23 @@ static int cfg_write_dword_(struct avps_pci *p, uint32_t dw, uint32_t val, uint3
 
 static bool cfg_access_ok_(uint32_t off, unsigned int size)
 {
-    return (size == 1u || size == 2u || size == 4u) && off < CFG_EXT_END &&
-           (off & 3u) + size <= 4u;
+    return ((size == 1u) || (size == 2u) || (size == 4u)) && (off < CFG_EXT_END) &&
+           (((off & 3u) + size) <= 4u);
 }
 
 /* ---- public API --------------------------------------------------------- */
 
 static uint32_t page_up_(uint64_t v)
 {
-    return (uint32_t)((v + PAGE - 1u) & ~(uint64_t)(PAGE - 1u));
+    return (uint32_t)((v + PAGE - 1u) & ~((uint64_t)PAGE - 1u));
 }
 
 int avps_pci_init(struct avps_pci *p, struct avps_dev *dev, const struct avps_pci_cfg *cfg)
 {
+    static const struct avps_transport_ops tops = {
+        pci_notify_queue_,
+        pci_notify_config_,
+    };
     uint64_t end;
     uint64_t size;
     uint32_t mult;
@@ -928,34 +967,34 @@ int avps_pci_init(struct avps_pci *p, struct avps_dev *dev, const struct avps_pc
     uint8_t cap;
     int err;
 
-    if (p == NULL || dev == NULL || cfg == NULL || cfg->msix_vectors > AVPS_PCI_MSIX_MAX ||
-        (cfg->msix_vectors != 0u && (cfg->msix_table == NULL || cfg->msix_pba == NULL))) {
+    if ((p == NULL) || (dev == NULL) || (cfg == NULL) || (cfg->msix_vectors > AVPS_PCI_MSIX_MAX) ||
+        ((cfg->msix_vectors != 0u) && ((cfg->msix_table == NULL) || (cfg->msix_pba == NULL)))) {
         return AVPS_E_INVAL;
     }
-    mult = cfg->notify_off_multiplier == 0u ? AVPS_PCI_NOTIFY_MULT_DEFAULT
+    mult = (cfg->notify_off_multiplier == 0u) ? AVPS_PCI_NOTIFY_MULT_DEFAULT
                                             : cfg->notify_off_multiplier;
     /* §4.1.4.4.1: a power of two that is a multiple of 4 (NOTIFICATION_DATA
      * is offered), or 0. */
-    if (!pow2_(mult) || mult < 4u || mult > AVPS_PCI_NOTIFY_MULT_MAX) {
+    if (!pow2_(mult) || (mult < 4u) || (mult > AVPS_PCI_NOTIFY_MULT_MAX)) {
         return AVPS_E_INVAL;
     }
     if (cfg->notify_shared) {
         mult = 0;
     }
     /* PCI device IDs 0x1040..0x107f name VIRTIO device IDs 0..63 (§4.1.2). */
-    if (avps_dev_device_id(dev) > 0x3fu || avps_dev_config_size(dev) > (1u << 24)) {
+    if ((avps_dev_device_id(dev) > 0x3fu) || (avps_dev_config_size(dev) > ((uint32_t)1u << 24))) {
         return AVPS_E_INVAL;
     }
     nq = avps_dev_num_queues(dev);
     for (uint16_t q = 0; q < nq; q++) {
         const uint16_t sm = avps_dev_queue_size_max(dev, q);
 
-        if (sm != 0u && !pow2_(sm)) {
+        if ((sm != 0u) && !pow2_(sm)) {
             return AVPS_E_INVAL;
         }
     }
 
-    memset(p, 0, sizeof *p);
+    (void)memset(p, 0, sizeof *p);
     p->dev = dev;
     p->msix = cfg->msix_table;
     p->pba = cfg->msix_pba;
@@ -963,20 +1002,20 @@ int avps_pci_init(struct avps_pci *p, struct avps_dev *dev, const struct avps_pc
     p->notify_mult = mult;
     p->intx_line = cfg->intx_line;
     p->device_id = (uint16_t)(AVPS_PCI_DEVICE_ID_BASE + avps_dev_device_id(dev));
-    p->subsys_vendor = cfg->subsys_vendor_id != 0u ? cfg->subsys_vendor_id
+    p->subsys_vendor = (cfg->subsys_vendor_id != 0u) ? cfg->subsys_vendor_id
                                                    : (uint16_t)AVPS_PCI_VENDOR_ID;
-    p->subsys_id = cfg->subsys_id != 0u ? cfg->subsys_id : p->device_id;
-    p->revision = cfg->revision != 0u ? cfg->revision : 1u;
-    p->class_code = (cfg->class_code != 0u ? cfg->class_code : AVPS_PCI_CLASS_OTHER) & 0xffffffu;
+    p->subsys_id = (cfg->subsys_id != 0u) ? cfg->subsys_id : p->device_id;
+    p->revision = (cfg->revision != 0u) ? cfg->revision : 1u;
+    p->class_code = ((cfg->class_code != 0u) ? cfg->class_code : AVPS_PCI_CLASS_OTHER) & 0xffffffu;
     p->gen_seen = avps_dev_config_generation(dev);
 
     /* The BAR: one region per structure, each in its own pages (the MSI-X
      * table and PBA must not share a 4 KiB page with other registers). */
-    p->len_notify = (mult != 0u && nq != 0u) ? (uint32_t)nq * mult : 4u;
+    p->len_notify = ((mult != 0u) && (nq != 0u)) ? ((uint32_t)nq * mult) : 4u;
     p->len_device = avps_dev_config_size(dev);
     p->off_common = 0;
     p->off_isr = PAGE;
-    end = 2u * PAGE;
+    end = 2ULL * PAGE;
     if (p->len_device != 0u) {
         p->off_device = (uint32_t)end;
         end += page_up_(p->len_device);
@@ -1025,7 +1064,7 @@ int avps_pci_init(struct avps_pci *p, struct avps_dev *dev, const struct avps_pc
         p->pba[w] = 0;
     }
 
-    err = avps_dev_bind(dev, &pci_tops, p, F(NOTIFICATION_DATA) | F(RING_RESET));
+    err = avps_dev_bind(dev, &tops, p, PCI_F_NOTIFICATION_DATA | PCI_F_RING_RESET);
     if (err != AVPS_OK) {
         return err;
     }
@@ -1036,7 +1075,7 @@ int avps_pci_reset(struct avps_pci *p)
 {
     int rc;
 
-    AVPS_ASSERT(p != NULL && p->dev != NULL);
+    AVPS_ASSERT((p != NULL) && (p->dev != NULL));
     avps_dev_lock_(p->dev);
     (void)avps_dev_set_status(p->dev, 0);
     pci_device_reset_(p);
@@ -1048,7 +1087,7 @@ int avps_pci_reset(struct avps_pci *p)
     p->win_bar = 0;
     p->win_offset = 0;
     p->win_length = 0;
-    memset(p->win_data, 0, sizeof p->win_data);
+    (void)memset(p->win_data, 0, sizeof p->win_data);
     for (uint32_t i = 0; i < p->msix_n; i++) {
         p->msix[i].addr = 0;
         p->msix[i].data = 0;
@@ -1062,21 +1101,21 @@ int avps_pci_reset(struct avps_pci *p)
 int avps_pci_cfg_read(struct avps_pci *p, uint32_t off, unsigned int size, uint32_t *value)
 {
     int rc = AVPS_OK;
-    uint32_t dw;
 
-    AVPS_ASSERT(p != NULL && p->dev != NULL && value != NULL);
+    AVPS_ASSERT((p != NULL) && (p->dev != NULL) && (value != NULL));
     *value = 0;
     avps_dev_lock_(p->dev);
     if (!cfg_access_ok_(off, size)) {
         rc = pci_refuse_(p, AVPS_PCI_REPORT_CFG | off, size, AVPS_E_GUEST_RANGE);
     } else {
-        dw = cfg_read_dword_(p, off & ~3u, &rc);
+        const uint32_t dw = cfg_read_dword_(p, off & ~3u, &rc);
+
         *value = (uint32_t)((dw >> (8u * (off & 3u))) & width_mask_(size));
         {
             /* A window read may have read the ISR. */
             const int r = intx_sync_(p);
 
-            if (rc == AVPS_OK && r < 0) {
+            if ((rc == AVPS_OK) && (r < 0)) {
                 rc = r;
             }
         }
@@ -1089,7 +1128,7 @@ int avps_pci_cfg_write(struct avps_pci *p, uint32_t off, unsigned int size, uint
 {
     int rc;
 
-    AVPS_ASSERT(p != NULL && p->dev != NULL);
+    AVPS_ASSERT((p != NULL) && (p->dev != NULL));
     avps_dev_lock_(p->dev);
     if (!cfg_access_ok_(off, size)) {
         rc = pci_refuse_(p, AVPS_PCI_REPORT_CFG | off, size, AVPS_E_GUEST_RANGE);
@@ -1105,7 +1144,7 @@ int avps_pci_cfg_write(struct avps_pci *p, uint32_t off, unsigned int size, uint
         }
         /* INTx Disable, MSI-X Enable and window writes all move the line. */
         r = intx_sync_(p);
-        if (rc == AVPS_OK && r < 0) {
+        if ((rc == AVPS_OK) && (r < 0)) {
             rc = r;
         }
     }
@@ -1118,7 +1157,7 @@ int avps_pci_bar_read(struct avps_pci *p, unsigned int bar, uint64_t off, unsign
 {
     int rc;
 
-    AVPS_ASSERT(p != NULL && p->dev != NULL && value != NULL);
+    AVPS_ASSERT((p != NULL) && (p->dev != NULL) && (value != NULL));
     *value = 0;
     if (bar != AVPS_PCI_BAR) {
         return AVPS_E_INVAL;
@@ -1133,7 +1172,7 @@ int avps_pci_bar_read(struct avps_pci *p, unsigned int bar, uint64_t off, unsign
 
         rc = bar_access_(p, off, size, false, value, false);
         r = intx_sync_(p); /* an ISR read deasserts INTx */
-        if (rc == AVPS_OK && r < 0) {
+        if ((rc == AVPS_OK) && (r < 0)) {
             rc = r;
         }
     }
@@ -1146,7 +1185,7 @@ int avps_pci_bar_write(struct avps_pci *p, unsigned int bar, uint64_t off, unsig
 {
     int rc;
 
-    AVPS_ASSERT(p != NULL && p->dev != NULL);
+    AVPS_ASSERT((p != NULL) && (p->dev != NULL));
     if (bar != AVPS_PCI_BAR) {
         return AVPS_E_INVAL;
     }
@@ -1163,7 +1202,7 @@ int avps_pci_bar_write(struct avps_pci *p, unsigned int bar, uint64_t off, unsig
         }
         /* A reset clears the ISR; a notification may have raised it. */
         r = intx_sync_(p);
-        if (rc == AVPS_OK && r < 0) {
+        if ((rc == AVPS_OK) && (r < 0)) {
             rc = r;
         }
     }
@@ -1174,13 +1213,13 @@ int avps_pci_bar_write(struct avps_pci *p, unsigned int bar, uint64_t off, unsig
 uint64_t avps_pci_bar_size(const struct avps_pci *p, unsigned int bar)
 {
     AVPS_ASSERT(p != NULL);
-    return bar == AVPS_PCI_BAR ? p->bar_size : 0u;
+    return (bar == AVPS_PCI_BAR) ? p->bar_size : 0u;
 }
 
 uint64_t avps_pci_bar_addr(const struct avps_pci *p, unsigned int bar)
 {
     AVPS_ASSERT(p != NULL);
-    return bar == AVPS_PCI_BAR ? p->bar_addr : 0u;
+    return (bar == AVPS_PCI_BAR) ? p->bar_addr : 0u;
 }
 
 uint16_t avps_pci_command(const struct avps_pci *p)

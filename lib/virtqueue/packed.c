@@ -11,15 +11,18 @@
 
 static inline struct avps_pvirtq_desc *ring_(const struct avps_vq *vq)
 {
-    return (struct avps_pvirtq_desc *)vq->ring_hva[AVPS_VQ_AREA_DESC];
+    void *hva = vq->ring_hva[AVPS_VQ_AREA_DESC];
+
+    return (struct avps_pvirtq_desc *)hva;
 }
 
 static inline bool is_avail_(uint16_t flags, uint8_t wrap)
 {
     const bool a = (flags & AVPS_VRING_PACKED_DESC_F_AVAIL) != 0u;
     const bool u = (flags & AVPS_VRING_PACKED_DESC_F_USED) != 0u;
+    const bool w = wrap != 0u;
 
-    return a == (wrap != 0u) && u != (wrap != 0u);
+    return (a == w) && (u != w);
 }
 
 static inline uint16_t load_flags_(const struct avps_vq *vq, uint16_t pos)
@@ -44,9 +47,10 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     if (!is_avail_(flags, wrap)) {
         /* Empty. With EVENT_IDX, ask for a notification at this very
          * descriptor (once per position), then look again. */
-        const uint16_t here = (uint16_t)(pos | (uint16_t)(wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT));
+        const uint16_t here =
+            (uint16_t)(pos | (uint16_t)((uint16_t)wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT));
 
-        if (!vq->event_idx || vq->kick_off || (vq->event_armed && vq->event_value == here)) {
+        if (!vq->event_idx || vq->kick_off || (vq->event_armed && (vq->event_value == here))) {
             return 0;
         }
         avps_packed_kick_(vq, true);
@@ -72,15 +76,19 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         ndesc++;
         if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
             /* §2.8.7: an indirect descriptor stands alone in its list. */
-            if (ndesc != 1u || (flags & AVPS_VRING_DESC_F_NEXT) != 0u) {
+            if ((ndesc != 1u) || ((flags & AVPS_VRING_DESC_F_NEXT) != 0u)) {
                 avps_walk_error_(&w, AVPS_E_GUEST_DESC, flags);
             } else if (w.err == 0) {
                 (void)avps_walk_indirect_(&w, avps_from_le64(raw.addr),
                                           avps_from_le32(raw.len), true);
+            } else {
+                /* An earlier descriptor failed: only count the list. */
             }
         } else if (w.err == 0) {
             (void)avps_walk_buf_(&w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
                                  (flags & AVPS_VRING_DESC_F_WRITE) != 0u);
+        } else {
+            /* An earlier descriptor failed: only count the list. */
         }
         /* §2.8.6: the buffer id is the one in the last descriptor. */
         id = avps_from_le16(raw.id);
@@ -92,7 +100,7 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
             break;
         }
         /* The list may not be longer than the entries not in flight. */
-        if ((uint32_t)vq->inflight_desc + ndesc >= vq->size) {
+        if (((uint32_t)vq->inflight_desc + ndesc) >= vq->size) {
             return avps_vq_fail_(vq, AVPS_E_GUEST_LOOP, id, ndesc);
         }
         flags = load_flags_(vq, pos);
@@ -111,7 +119,7 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, id, id);
     }
 
-    if (!w.nospc || w.err != 0) {
+    if (!w.nospc || (w.err != 0)) {
         vq->last_avail = pos;
         vq->avail_wrap = wrap;
     }
@@ -125,9 +133,9 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
 {
     struct avps_pvirtq_desc *d = &ring_(vq)[vq->used_idx];
-    uint16_t flags = vq->used_wrap ? (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL |
-                                                AVPS_VRING_PACKED_DESC_F_USED)
-                                   : 0u;
+    const uint16_t used =
+        (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED);
+    uint16_t flags = (vq->used_wrap != 0u) ? used : 0u;
 
     if (len != 0u) {
         flags |= AVPS_VRING_DESC_F_WRITE;
@@ -152,7 +160,7 @@ void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags)
     AVPS_WMB();
     avps_shm_store16_(&d->flags, flags);
     avps_cache_clean_(vq->host, d, sizeof *d);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DESC] + 16u * (uint64_t)pos, sizeof *d);
+    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DESC] + (16u * (uint64_t)pos), sizeof *d);
 }
 
 void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
@@ -162,7 +170,7 @@ void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16
     avps_packed_publish_used_(vq, pos, avps_packed_fill_used_(vq, id, len, ndesc));
 }
 
-static inline bool need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+static inline bool packed_need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {
     return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
 }
@@ -182,7 +190,7 @@ bool avps_packed_need_notify_(struct avps_vq *vq)
         return false;
     }
     /* ENABLE, reserved 3, or DESC without EVENT_IDX: notify. */
-    if (flags != AVPS_VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx) {
+    if ((flags != AVPS_VRING_PACKED_EVENT_FLAG_DESC) || !vq->event_idx) {
         return true;
     }
     if (vq->unsignalled >= vq->size) {
@@ -195,7 +203,7 @@ bool avps_packed_need_notify_(struct avps_vq *vq)
     if ((off_wrap >> AVPS_VRING_PACKED_EVENT_WRAP_SHIFT) != vq->used_wrap) {
         event = (uint16_t)(event - vq->size);
     }
-    return need_event_(event, vq->used_idx,
+    return packed_need_event_(event, vq->used_idx,
                        (uint16_t)(vq->used_idx - (uint16_t)vq->unsignalled));
 }
 
@@ -206,9 +214,10 @@ void avps_packed_kick_(struct avps_vq *vq, bool enable)
 
     if (!enable) {
         avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_DISABLE);
-    } else if (vq->event_idx) {
-        const uint16_t here = (uint16_t)(vq->last_avail |
-                                         (uint16_t)(vq->avail_wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT));
+    } else if (vq->event_idx != 0u) {
+        const uint16_t wrap_bit =
+            (uint16_t)((uint16_t)vq->avail_wrap << AVPS_VRING_PACKED_EVENT_WRAP_SHIFT);
+        const uint16_t here = (uint16_t)(vq->last_avail | wrap_bit);
 
         avps_shm_store16_(&dev->off_wrap, here);
         AVPS_WMB();

@@ -13,7 +13,9 @@ static inline const struct avps_vring_avail *avail_(const struct avps_vq *vq)
 
 static inline struct avps_vring_used *used_(const struct avps_vq *vq)
 {
-    return (struct avps_vring_used *)vq->ring_hva[AVPS_VQ_AREA_DEVICE];
+    void *hva = vq->ring_hva[AVPS_VQ_AREA_DEVICE];
+
+    return (struct avps_vring_used *)hva;
 }
 
 static inline uint16_t split_mask_(const struct avps_vq *vq)
@@ -58,7 +60,7 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
              * entry (once per position), then look again: the driver may
              * have published meanwhile against the old avail_event. */
             if (!vq->event_idx || vq->kick_off ||
-                (vq->event_armed && vq->event_value == vq->last_avail)) {
+                (vq->event_armed && (vq->event_value == vq->last_avail))) {
                 return 0;
             }
             avps_split_kick_(vq, true);
@@ -122,7 +124,7 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 
     /* Consumed, so never parsed again; only a chain that merely did not fit
      * the caller's array stays in the ring. */
-    if (!w.nospc || w.err != 0) {
+    if (!w.nospc || (w.err != 0)) {
         vq->last_avail++;
     }
     c.id = head;
@@ -139,7 +141,7 @@ void avps_split_put_used_(struct avps_vq *vq, uint16_t off, uint16_t id, uint32_
     avps_shm_store32_(&e->id, id);
     avps_shm_store32_(&e->len, len);
     avps_cache_clean_(vq->host, e, sizeof *e);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 4u + 8u * (uint64_t)slot,
+    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 4u + (8u * (uint64_t)slot),
                 sizeof *e);
 }
 
@@ -156,7 +158,7 @@ void avps_split_publish_(struct avps_vq *vq, uint16_t count)
 }
 
 /* vring_need_event: true when event lies in [old, new). */
-static inline bool need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+static inline bool split_need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {
     return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
 }
@@ -167,8 +169,8 @@ bool avps_split_need_notify_(struct avps_vq *vq)
 
     /* The used index must be visible before we read the driver's wish. */
     AVPS_MB();
-    if (vq->event_idx) {
-        const uint8_t *ue = (const uint8_t *)av + AVPS_VRING_USED_EVENT_OFF(vq->size);
+    if (vq->event_idx != 0u) {
+        const uint8_t *ue = &((const uint8_t *)av)[AVPS_VRING_USED_EVENT_OFF(vq->size)];
         uint16_t event;
 
         /* More than 2^16 entries since the last decision: the window is
@@ -178,7 +180,7 @@ bool avps_split_need_notify_(struct avps_vq *vq)
         }
         avps_cache_inval_(vq->host, ue, 2u);
         event = avps_shm_load16_(ue);
-        return need_event_(event, vq->used_idx,
+        return split_need_event_(event, vq->used_idx,
                            (uint16_t)(vq->used_idx - (uint16_t)vq->unsignalled));
     }
     avps_cache_inval_(vq->host, &av->flags, 2u);
@@ -190,12 +192,12 @@ void avps_split_kick_(struct avps_vq *vq, bool enable)
 {
     struct avps_vring_used *u = used_(vq);
 
-    if (vq->event_idx) {
+    if (vq->event_idx != 0u) {
         /* §2.7.10: flags stay 0; avail_event asks for a notification once
          * the driver publishes past what we have seen. Disabling leaves the
          * old value in place, which the driver has long passed. */
         if (enable) {
-            uint8_t *ae = (uint8_t *)u + AVPS_VRING_AVAIL_EVENT_OFF(vq->size);
+            uint8_t *ae = &((uint8_t *)u)[AVPS_VRING_AVAIL_EVENT_OFF(vq->size)];
 
             avps_shm_store16_(ae, vq->shadow_avail);
             vq->event_armed = 1;
@@ -225,5 +227,5 @@ int avps_split_pending_(struct avps_vq *vq)
     if (err != AVPS_OK) {
         return err;
     }
-    return vq->last_avail != vq->shadow_avail;
+    return (vq->last_avail != vq->shadow_avail) ? 1 : 0;
 }

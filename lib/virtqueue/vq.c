@@ -12,14 +12,14 @@ int avps_vq_init(struct avps_vq *vq, const struct avps_host *host,
 {
     int err;
 
-    if (vq == NULL || cfg == NULL || cfg->slots == NULL || cfg->num_slots == 0u) {
+    if ((vq == NULL) || (cfg == NULL) || (cfg->slots == NULL) || (cfg->num_slots == 0u)) {
         return AVPS_E_INVAL;
     }
     err = avps_host_check(host);
     if (err != AVPS_OK) {
         return err;
     }
-    memset(vq, 0, sizeof *vq);
+    (void)memset(vq, 0, sizeof *vq);
     vq->host = host;
     vq->slots = cfg->slots;
     vq->num_slots = cfg->num_slots;
@@ -47,7 +47,7 @@ static void vq_unmap_rings_(struct avps_vq *vq)
 static void vq_clear_state_(struct avps_vq *vq, bool slots)
 {
     if (slots) {
-        memset(vq->slots, 0, (size_t)vq->num_slots * sizeof vq->slots[0]);
+        (void)memset(vq->slots, 0, (size_t)vq->num_slots * sizeof vq->slots[0]);
     }
     vq->last_avail = 0;
     vq->shadow_avail = 0;
@@ -65,7 +65,7 @@ static void vq_clear_state_(struct avps_vq *vq, bool slots)
 
 void avps_vq_reset(struct avps_vq *vq)
 {
-    AVPS_ASSERT(vq != NULL && vq->host != NULL);
+    AVPS_ASSERT((vq != NULL) && (vq->host != NULL));
     vq_unmap_rings_(vq);
     vq_clear_state_(vq, true);
     vq->enabled = 0;
@@ -78,7 +78,7 @@ int avps_vq_fail_(struct avps_vq *vq, int err, uint16_t id, uint64_t val)
     const uint64_t a = avps_vq_ev_a_(vq, id);
 
     vq->stats.guest_errors++;
-    if (vq->broken) {
+    if (vq->broken != 0u) {
         return err;
     }
     vq->broken = 1;
@@ -122,13 +122,13 @@ static int vq_enable_(struct avps_vq *vq, const struct avps_vq_ring *ring, bool 
     bool packed;
     int err;
 
-    AVPS_ASSERT(vq != NULL && vq->host != NULL && ring != NULL);
+    AVPS_ASSERT((vq != NULL) && (vq->host != NULL) && (ring != NULL));
     if (vq->enabled || vq->broken) {
         return AVPS_E_STATE;
     }
     n = ring->size;
     packed = feature_(ring->features, AVPS_VIRTIO_F_RING_PACKED);
-    if (n == 0u || n > AVPS_CONFIG_VQ_MAX_SIZE || n > vq->num_slots) {
+    if ((n == 0u) || (n > AVPS_CONFIG_VQ_MAX_SIZE) || (n > vq->num_slots)) {
         return AVPS_E_INVAL;
     }
     if ((packed && !AVPS_CONFIG_ENABLE_PACKED) ||
@@ -148,7 +148,7 @@ static int vq_enable_(struct avps_vq *vq, const struct avps_vq_ring *ring, bool 
     vq->access = feature_(ring->features, AVPS_VIRTIO_F_ACCESS_PLATFORM) ? AVPS_ACCESS_IOVA : 0u;
 
     /* §2.7: split queue sizes are powers of two. */
-    if (!packed && (n & (n - 1u)) != 0u) {
+    if (!packed && ((n & (n - 1u)) != 0u)) {
         err = AVPS_E_GUEST_RANGE;
     } else if (packed) {
         err = vq_map_area_(vq, AVPS_VQ_AREA_DESC, ring->desc, AVPS_VRING_DESC_BYTES(n),
@@ -215,12 +215,12 @@ int avps_vq_restart_(struct avps_vq *vq, const struct avps_vq_ring *ring,
 
 bool avps_vq_ready(const struct avps_vq *vq)
 {
-    return vq != NULL && vq->enabled && !vq->broken;
+    return (vq != NULL) && vq->enabled && !vq->broken;
 }
 
 bool avps_vq_is_broken(const struct avps_vq *vq)
 {
-    return vq != NULL && vq->broken;
+    return (vq != NULL) && vq->broken;
 }
 
 const struct avps_vq_stats *avps_vq_stats(const struct avps_vq *vq)
@@ -237,6 +237,7 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
     struct avps_vq_req *req = w->req;
     const unsigned int access =
         vq->access | (write ? AVPS_ACCESS_WRITE : AVPS_ACCESS_READ);
+    uint64_t gpa = addr;
     uint64_t left = len;
 
     /* Every descriptor counts, zero-length ones included (CVE-2016-6490). */
@@ -251,7 +252,7 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
     }
     w->writing = w->writing || write;
     /* §2.7.5: the chain's total stays below 2^32 bytes. */
-    if ((uint64_t)len > (uint64_t)UINT32_MAX - w->rd_len - w->wr_len) {
+    if ((uint64_t)len > ((uint64_t)UINT32_MAX - w->rd_len - w->wr_len)) {
         avps_walk_error_(w, AVPS_E_GUEST_RANGE, len);
         return AVPS_E_GUEST_RANGE;
     }
@@ -273,13 +274,13 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
             w->nospc = true;
             return AVPS_OK;
         }
-        err = avps_gmem_span_(vq->host, addr, left, access, &s);
+        err = avps_gmem_span_(vq->host, gpa, left, access, &s);
         if (err != AVPS_OK) {
-            avps_walk_error_(w, err, addr);
+            avps_walk_error_(w, err, gpa);
             return err;
         }
         req->seg[w->nseg].base = s.hva;
-        req->seg[w->nseg].gpa = addr;
+        req->seg[w->nseg].gpa = gpa;
         req->seg[w->nseg].len = (uint32_t)s.len;
         w->nseg++;
         if (write) {
@@ -287,7 +288,7 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
         } else {
             req->n_rd++;
         }
-        addr += s.len;
+        gpa += s.len;
         left -= s.len;
     }
     return AVPS_OK;
@@ -307,7 +308,7 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
     uint32_t i = 0;
     int err;
 
-    if (!vq->indirect || len == 0u || (len % 16u) != 0u) {
+    if (!vq->indirect || (len == 0u) || ((len % 16u) != 0u)) {
         avps_walk_error_(w, AVPS_E_GUEST_DESC, len);
         return AVPS_E_GUEST_DESC;
     }
@@ -328,18 +329,18 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
         uint16_t flags;
 
         if (table != NULL) {
-            avps_shm_copy_in_(&raw, (const uint8_t *)table + (size_t)i * 16u, 16u);
+            avps_shm_copy_in_(&raw, &((const uint8_t *)table)[(size_t)i * 16u], 16u);
         } else {
-            err = avps_gmem_read_(vq->host, addr + (uint64_t)i * 16u, &raw, 16u, vq->access);
+            err = avps_gmem_read_(vq->host, addr + ((uint64_t)i * 16u), &raw, 16u, vq->access);
             if (err != AVPS_OK) {
-                avps_walk_error_(w, err, addr + (uint64_t)i * 16u);
+                avps_walk_error_(w, err, addr + ((uint64_t)i * 16u));
                 break;
             }
         }
         /* Same size, different tail: split has flags then next, packed has
          * id then flags (§2.7.5, §2.8.13). */
         flags = packed ? avps_from_le16(raw.next) : avps_from_le16(raw.flags);
-        if (!packed && (flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
+        if (!packed && ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u)) {
             /* §2.7.5.3.1: only one table per descriptor, no nesting. */
             err = AVPS_E_GUEST_DESC;
             avps_walk_error_(w, err, flags);
@@ -387,11 +388,11 @@ void avps_walk_release_(struct avps_walk_ *w)
 
 void avps_vq_req_unmap(struct avps_vq *vq, struct avps_vq_req *req)
 {
-    AVPS_ASSERT(vq != NULL && req != NULL);
+    AVPS_ASSERT((vq != NULL) && (req != NULL));
     if (vq->host->ops->unmap == NULL) {
         return;
     }
-    for (uint32_t i = 0; i < (uint32_t)req->n_rd + req->n_wr; i++) {
+    for (uint32_t i = 0; i < ((uint32_t)req->n_rd + req->n_wr); i++) {
         avps_gmem_unmap_(vq->host, req->seg[i].base, req->seg[i].len);
     }
     req->n_rd = 0;
@@ -407,7 +408,7 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
 {
     const uint64_t a = avps_vq_ev_a_(vq, c->id);
 
-    if (vq->in_order && vq->inflight != 0u) {
+    if (vq->in_order && (vq->inflight != 0u)) {
         return avps_vq_fail_(vq, w->err, c->id, w->err_val);
     }
     vq->stats.guest_errors++;
@@ -415,7 +416,7 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
     avps_report_(vq->host, avps_err_event_(w->err), vq->dev_id, a, w->err_val);
     avps_report_(vq->host, AVPS_EV_CHAIN_DROPPED, vq->dev_id, a, (uint64_t)(int64_t)w->err);
 #if AVPS_CONFIG_ENABLE_PACKED
-    if (vq->packed) {
+    if (vq->packed != 0u) {
         avps_packed_put_used_(vq, c->id, 0u, c->ndesc);
         vq->unsignalled += c->ndesc;
     } else
@@ -470,7 +471,7 @@ static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         req->rd_len = 0;
         req->wr_len = 0;
 #if AVPS_CONFIG_ENABLE_PACKED
-        if (vq->packed) {
+        if (vq->packed != 0u) {
             r = avps_packed_pop_one_(vq, req, skip);
         } else {
             r = avps_split_pop_one_(vq, req, skip);
@@ -487,7 +488,7 @@ static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 
 int avps_vq_pop(struct avps_vq *vq, struct avps_vq_req *req)
 {
-    AVPS_ASSERT(vq != NULL && req != NULL && (req->seg != NULL || req->seg_max == 0u));
+    AVPS_ASSERT((vq != NULL) && (req != NULL) && ((req->seg != NULL) || (req->seg_max == 0u)));
     if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
     }
@@ -499,11 +500,11 @@ int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
     struct avps_vq_req req;
     int r;
 
-    AVPS_ASSERT(vq != NULL && id != NULL);
+    AVPS_ASSERT((vq != NULL) && (id != NULL));
     if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
     }
-    memset(&req, 0, sizeof req);
+    (void)memset(&req, 0, sizeof req);
     r = vq_take_(vq, &req, true);
     if (r == 1) {
         *id = req.id;
@@ -522,10 +523,10 @@ static int vq_check_used_(const struct avps_vq *vq, uint16_t id, uint32_t len,
         return AVPS_E_INVAL;
     }
     slot = &vq->slots[id];
-    if (slot->ndesc == 0u || len > slot->wr_len) {
+    if ((slot->ndesc == 0u) || (len > slot->wr_len)) {
         return AVPS_E_INVAL;
     }
-    if (vq->in_order && slot->seq != seq_expected) {
+    if (vq->in_order && (slot->seq != seq_expected)) {
         return AVPS_E_INVAL;
     }
     return AVPS_OK;
@@ -549,7 +550,7 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
     uint16_t seq;
     size_t i;
 
-    AVPS_ASSERT(vq != NULL && (used != NULL || n == 0u));
+    AVPS_ASSERT((vq != NULL) && ((used != NULL) || (n == 0u)));
     if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
     }
@@ -563,7 +564,7 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
     for (i = 0; i < n; i++) {
         int err = vq_check_used_(vq, used[i].id, used[i].len, seq);
 
-        if (err == AVPS_OK && !vq->in_order) {
+        if ((err == AVPS_OK) && !vq->in_order) {
             if (vq->slots[used[i].id].seq != 0u) {
                 err = AVPS_E_INVAL; /* the same id twice in this batch */
             } else {
@@ -582,7 +583,7 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
     }
 
 #if AVPS_CONFIG_ENABLE_PACKED
-    if (vq->packed) {
+    if (vq->packed != 0u) {
         uint16_t run_desc = 0;
         uint16_t head_pos = 0;
         uint16_t head_flags = 0;
@@ -590,12 +591,12 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
 
         for (i = 0; i < n; i++) {
             const struct avps_vq_slot *slot = &vq->slots[used[i].id];
-            const bool last = i + 1u == n;
+            const bool last = (i + 1u) == n;
 
             run_desc = (uint16_t)(run_desc + slot->ndesc);
             /* §2.8.8: with IN_ORDER, buffers used completely may share one
              * used descriptor, that of the last buffer of the run. */
-            if (vq->in_order && !last && used[i].len == slot->wr_len) {
+            if (vq->in_order && !last && (used[i].len == slot->wr_len)) {
                 continue;
             }
             if (have_head) {
@@ -625,12 +626,12 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
 
         for (i = 0; i < n; i++) {
             const struct avps_vq_slot *slot = &vq->slots[used[i].id];
-            const bool last = i + 1u == n;
+            const bool last = (i + 1u) == n;
 
             run++;
             /* §2.7.9: one used entry per run of completely used buffers,
              * written where the run's first buffer would go. */
-            if (vq->in_order && !last && used[i].len == slot->wr_len) {
+            if (vq->in_order && !last && (used[i].len == slot->wr_len)) {
                 continue;
             }
             avps_split_put_used_(vq, off, used[i].id, used[i].len);
@@ -669,7 +670,7 @@ int avps_vq_notify(struct avps_vq *vq)
         return 0;
     }
 #if AVPS_CONFIG_ENABLE_PACKED
-    if (vq->packed) {
+    if (vq->packed != 0u) {
         need = avps_packed_need_notify_(vq);
     } else {
         need = avps_split_need_notify_(vq);
@@ -686,12 +687,12 @@ int avps_vq_notify(struct avps_vq *vq)
     if (vq->irq != NULL) {
         int err = vq->irq(vq->owner, vq);
 
-        return err < 0 ? err : 1;
+        return (err < 0) ? err : 1;
     }
     {
         int err = avps_inject_(vq->host, vq->vector);
 
-        return err < 0 ? err : 1;
+        return (err < 0) ? err : 1;
     }
 }
 
@@ -703,7 +704,7 @@ static int vq_kick_(struct avps_vq *vq, bool enable)
     }
     vq->kick_off = (uint8_t)(enable ? 0u : 1u);
 #if AVPS_CONFIG_ENABLE_PACKED
-    if (vq->packed) {
+    if (vq->packed != 0u) {
         avps_packed_kick_(vq, enable);
         return enable ? avps_packed_pending_(vq) : AVPS_OK;
     }
@@ -728,7 +729,7 @@ int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
     const uint16_t off = AVPS_NOTIFY_DATA_OFF(value);
     const uint16_t wrap = AVPS_NOTIFY_DATA_WRAP(value);
     bool ok;
-    int pending;
+    bool pending;
 
     AVPS_ASSERT(vq != NULL);
     if (!vq->enabled || vq->broken) {
@@ -737,10 +738,10 @@ int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
     if (!vq->notif_data) {
         return AVPS_E_INVAL;
     }
-    if (vq->packed) {
+    if (vq->packed != 0u) {
         /* next_off is a ring position, next_wrap the driver's wrap counter. */
-        ok = qidx == vq->index && off < vq->size;
-        pending = off != vq->last_avail || wrap != vq->avail_wrap;
+        ok = (qidx == vq->index) && (off < vq->size);
+        pending = (off != vq->last_avail) || (wrap != vq->avail_wrap);
     } else {
         /* Split: next_off|next_wrap is the whole 16-bit available index. */
         const uint16_t idx = (uint16_t)(off | (uint16_t)(wrap << 15));
@@ -750,8 +751,8 @@ int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
 
         /* A notification may be older than what we already consumed, but
          * never more than a ring's worth away either way. */
-        ok = qidx == vq->index && (ahead <= vq->size || behind <= vq->size);
-        pending = ahead != 0u && ahead <= vq->size;
+        ok = (qidx == vq->index) && ((ahead <= vq->size) || (behind <= vq->size));
+        pending = (ahead != 0u) && (ahead <= vq->size);
     }
     if (!ok) {
         vq->stats.guest_errors++;
@@ -759,18 +760,18 @@ int avps_vq_notify_data(struct avps_vq *vq, uint32_t value)
                      avps_vq_ev_a_(vq, 0u), value);
         return AVPS_E_GUEST_INDEX;
     }
-    return pending;
+    return pending ? 1 : 0;
 }
 
 /* ---- state ------------------------------------------------------------- */
 
 int avps_vq_save(const struct avps_vq *vq, struct avps_vq_state *st)
 {
-    AVPS_ASSERT(vq != NULL && st != NULL);
+    AVPS_ASSERT((vq != NULL) && (st != NULL));
     if (!vq->enabled) {
         return AVPS_E_STATE;
     }
-    memset(st, 0, sizeof *st);
+    (void)memset(st, 0, sizeof *st);
     st->last_avail = vq->last_avail;
     st->used_idx = vq->used_idx;
     st->avail_wrap = vq->avail_wrap;
@@ -784,9 +785,8 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
 {
     uint32_t busy = 0;
     uint32_t descs = 0;
-    uint32_t expect_descs;
 
-    AVPS_ASSERT(vq != NULL && st != NULL);
+    AVPS_ASSERT((vq != NULL) && (st != NULL));
     if (!vq->enabled) {
         return AVPS_E_STATE;
     }
@@ -799,7 +799,7 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
         if (s->ndesc == 0u) {
             continue;
         }
-        if (s->ndesc > vq->size || (!vq->packed && s->ndesc != 1u)) {
+        if ((s->ndesc > vq->size) || (!vq->packed && (s->ndesc != 1u))) {
             return AVPS_E_GUEST_STATE;
         }
         busy++;
@@ -813,9 +813,11 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
     if (busy != st->inflight) {
         return AVPS_E_GUEST_STATE;
     }
-    if (vq->packed) {
-        if (st->last_avail >= vq->size || st->used_idx >= vq->size ||
-            st->avail_wrap > 1u || st->used_wrap > 1u) {
+    if (vq->packed != 0u) {
+        uint32_t expect_descs;
+
+        if ((st->last_avail >= vq->size) || (st->used_idx >= vq->size) ||
+            (st->avail_wrap > 1u) || (st->used_wrap > 1u)) {
             return AVPS_E_GUEST_STATE;
         }
         if (st->avail_wrap == st->used_wrap) {
@@ -834,14 +836,16 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
         }
     } else if ((uint16_t)(st->last_avail - st->used_idx) != st->inflight) {
         return AVPS_E_GUEST_STATE;
+    } else {
+        /* split: the indices account for exactly the in-flight set */
     }
 
-    if (vq->in_order) {
+    if (vq->in_order != 0u) {
         /* The in-flight set must be numbered first_seq .. first_seq +
          * inflight - 1, each number once: that is the completion order. */
         uint32_t seen[(AVPS_CONFIG_VQ_MAX_SIZE + 31u) / 32u];
 
-        memset(seen, 0, sizeof seen);
+        (void)memset(seen, 0, sizeof seen);
         for (uint32_t i = 0; i < vq->size; i++) {
             uint16_t k;
 
@@ -849,7 +853,7 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
                 continue;
             }
             k = (uint16_t)(vq->slots[i].seq - st->first_seq);
-            if (k >= st->inflight || (seen[k / 32u] & (1u << (k % 32u))) != 0u) {
+            if ((k >= st->inflight) || ((seen[k / 32u] & (1u << (k % 32u))) != 0u)) {
                 return AVPS_E_GUEST_STATE;
             }
             seen[k / 32u] |= 1u << (k % 32u);
@@ -877,34 +881,37 @@ int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st)
 
 /* ---- byte-stream access to a request ----------------------------------- */
 
-/* Copy between buf and the stream formed by nseg segments, from offset off.
- * vq is NULL when reading (no cache or dirty bookkeeping needed). */
+/* Copy between a caller buffer and the stream formed by nseg segments, from
+ * offset off. Exactly one of dst (reading: vq is NULL, no cache or dirty
+ * bookkeeping needed) and src (writing) is non-NULL. */
 static uint32_t req_copy_(struct avps_vq *vq, const struct avps_vq_seg *seg, uint32_t nseg,
-                          uint32_t off, uint8_t *buf, uint32_t len)
+                          uint32_t off, uint8_t *dst, const uint8_t *src, uint32_t len)
 {
+    uint32_t skip = off;
     uint32_t done = 0;
 
-    for (uint32_t i = 0; i < nseg && done < len; i++) {
-        uint8_t *base = (uint8_t *)seg[i].base;
+    for (uint32_t i = 0; (i < nseg) && (done < len); i++) {
+        void *hva = seg[i].base;
+        uint8_t *base = (uint8_t *)hva;
         uint32_t n;
 
-        if (off >= seg[i].len) {
-            off -= seg[i].len;
+        if (skip >= seg[i].len) {
+            skip -= seg[i].len;
             continue;
         }
-        n = seg[i].len - off;
-        if (n > len - done) {
+        n = seg[i].len - skip;
+        if (n > (len - done)) {
             n = len - done;
         }
-        if (vq == NULL) {
-            memcpy(buf + done, base + off, n);
+        if (src == NULL) {
+            (void)memcpy(&dst[done], &base[skip], n);
         } else {
-            memcpy(base + off, buf + done, n);
-            avps_cache_clean_(vq->host, base + off, n);
-            avps_dirty_(vq->host, seg[i].gpa + off, n);
+            (void)memcpy(&base[skip], &src[done], n);
+            avps_cache_clean_(vq->host, &base[skip], n);
+            avps_dirty_(vq->host, seg[i].gpa + skip, n);
         }
         done += n;
-        off = 0;
+        skip = 0;
     }
     return done;
 }
@@ -912,14 +919,13 @@ static uint32_t req_copy_(struct avps_vq *vq, const struct avps_vq_seg *seg, uin
 uint32_t avps_vq_req_read(const struct avps_vq_req *req, uint32_t off, void *buf,
                           uint32_t len)
 {
-    AVPS_ASSERT(req != NULL && (buf != NULL || len == 0u));
-    return req_copy_(NULL, req->seg, req->n_rd, off, (uint8_t *)buf, len);
+    AVPS_ASSERT((req != NULL) && ((buf != NULL) || (len == 0u)));
+    return req_copy_(NULL, req->seg, req->n_rd, off, (uint8_t *)buf, NULL, len);
 }
 
 uint32_t avps_vq_req_write(struct avps_vq *vq, const struct avps_vq_req *req,
                            uint32_t off, const void *buf, uint32_t len)
 {
-    AVPS_ASSERT(vq != NULL && req != NULL && (buf != NULL || len == 0u));
-    /* The source is only read; the cast serves the shared copy loop. */
-    return req_copy_(vq, req->seg + req->n_rd, req->n_wr, off, (uint8_t *)(uintptr_t)buf, len);
+    AVPS_ASSERT((vq != NULL) && (req != NULL) && ((buf != NULL) || (len == 0u)));
+    return req_copy_(vq, &req->seg[req->n_rd], req->n_wr, off, NULL, (const uint8_t *)buf, len);
 }

@@ -12,7 +12,10 @@
 
 #include "../core/core_priv.h"
 
-enum { AVPS_VQ_AREA_DESC = 0, AVPS_VQ_AREA_DRIVER = 1, AVPS_VQ_AREA_DEVICE = 2 };
+/* Ring areas, the index of ring_hva[], ring_span[] and ring_gpa[]. */
+#define AVPS_VQ_AREA_DESC 0u
+#define AVPS_VQ_AREA_DRIVER 1u
+#define AVPS_VQ_AREA_DEVICE 2u
 
 /* Outcome of taking one chain, beyond the public return codes. */
 #define AVPS_VQ_DROPPED_ 2 /* a malformed chain was returned with length 0 */
@@ -41,7 +44,7 @@ struct avps_chain_ {
 static inline void avps_walk_init_(struct avps_walk_ *w, struct avps_vq *vq,
                                    struct avps_vq_req *req, bool skip)
 {
-    memset(w, 0, sizeof *w);
+    (void)memset(w, 0, sizeof *w);
     w->vq = vq;
     w->req = req;
     w->translate = !skip;

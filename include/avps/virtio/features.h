@@ -24,7 +24,7 @@
 #define AVPS_VIRTIO_F_ADMIN_VQ 41u           /**< Administration virtqueue. */
 
 /** The mask of one feature bit number. */
-#define AVPS_VIRTIO_BIT(n) (1ull << (n))
+#define AVPS_VIRTIO_BIT(n) (1ULL << (n))
 
 /** Device status bits (§2.1). */
 #define AVPS_VIRTIO_S_ACKNOWLEDGE 1u   /**< The guest found the device. */

@@ -76,25 +76,25 @@ struct avps_vring_used {
 };
 
 /** Bytes of the Descriptor Area of a split queue of @p n entries. */
-#define AVPS_VRING_DESC_BYTES(n) (16ull * (uint64_t)(n))
+#define AVPS_VRING_DESC_BYTES(n) (16ULL * (uint64_t)(n))
 /** Bytes of the Driver Area of a split queue (with used_event). */
-#define AVPS_VRING_AVAIL_BYTES(n) (6ull + 2ull * (uint64_t)(n))
+#define AVPS_VRING_AVAIL_BYTES(n) (6ULL + (2ULL * (uint64_t)(n)))
 /** Bytes of the Device Area of a split queue (with avail_event). */
-#define AVPS_VRING_USED_BYTES(n) (6ull + 8ull * (uint64_t)(n))
+#define AVPS_VRING_USED_BYTES(n) (6ULL + (8ULL * (uint64_t)(n)))
 /** Byte offset of used_event in the Driver Area. */
-#define AVPS_VRING_USED_EVENT_OFF(n) (4ull + 2ull * (uint64_t)(n))
+#define AVPS_VRING_USED_EVENT_OFF(n) (4ULL + (2ULL * (uint64_t)(n)))
 /** Byte offset of avail_event in the Device Area. */
-#define AVPS_VRING_AVAIL_EVENT_OFF(n) (4ull + 8ull * (uint64_t)(n))
+#define AVPS_VRING_AVAIL_EVENT_OFF(n) (4ULL + (8ULL * (uint64_t)(n)))
 
 AVPS_STATIC_ASSERT(sizeof(struct avps_vring_desc) == 16u, "split desc size");
-AVPS_STATIC_ASSERT(offsetof(struct avps_vring_desc, len) == 8u, "split desc len");
-AVPS_STATIC_ASSERT(offsetof(struct avps_vring_desc, flags) == 12u, "split desc flags");
-AVPS_STATIC_ASSERT(offsetof(struct avps_vring_desc, next) == 14u, "split desc next");
-AVPS_STATIC_ASSERT(offsetof(struct avps_vring_avail, idx) == 2u, "avail idx");
-AVPS_STATIC_ASSERT(offsetof(struct avps_vring_avail, ring) == 4u, "avail ring");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_vring_desc, len) == 8u, "split desc len");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_vring_desc, flags) == 12u, "split desc flags");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_vring_desc, next) == 14u, "split desc next");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_vring_avail, idx) == 2u, "avail idx");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_vring_avail, ring) == 4u, "avail ring");
 AVPS_STATIC_ASSERT(sizeof(struct avps_vring_used_elem) == 8u, "used elem size");
-AVPS_STATIC_ASSERT(offsetof(struct avps_vring_used, idx) == 2u, "used idx");
-AVPS_STATIC_ASSERT(offsetof(struct avps_vring_used, ring) == 4u, "used ring");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_vring_used, idx) == 2u, "used idx");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_vring_used, ring) == 4u, "used ring");
 
 /* ---- packed virtqueue (§2.8) ------------------------------------------- */
 
@@ -122,9 +122,9 @@ struct avps_pvirtq_event_suppress {
 };
 
 AVPS_STATIC_ASSERT(sizeof(struct avps_pvirtq_desc) == 16u, "packed desc size");
-AVPS_STATIC_ASSERT(offsetof(struct avps_pvirtq_desc, len) == 8u, "packed desc len");
-AVPS_STATIC_ASSERT(offsetof(struct avps_pvirtq_desc, id) == 12u, "packed desc id");
-AVPS_STATIC_ASSERT(offsetof(struct avps_pvirtq_desc, flags) == 14u, "packed desc flags");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_pvirtq_desc, len) == 8u, "packed desc len");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_pvirtq_desc, id) == 12u, "packed desc id");
+AVPS_STATIC_ASSERT((size_t)offsetof(struct avps_pvirtq_desc, flags) == 14u, "packed desc flags");
 AVPS_STATIC_ASSERT(sizeof(struct avps_pvirtq_event_suppress) == 4u, "event suppress size");
 
 /* ---- driver notifications (§2.9) --------------------------------------- */

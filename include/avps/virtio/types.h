@@ -94,8 +94,9 @@ static inline uint64_t avps_le64_raw_to_cpu(uint64_t raw)
 #else
     const uint8_t *b = (const uint8_t *)&raw;
     uint64_t v = 0;
-    for (unsigned i = 8; i-- > 0;)
-        v = (v << 8) | b[i];
+    for (unsigned int i = 0u; i < 8u; i++) {
+        v = (v << 8) | b[7u - i];
+    }
     return v;
 #endif
 }

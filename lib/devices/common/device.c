@@ -14,15 +14,20 @@
 #define S_FAILED AVPS_VIRTIO_S_FAILED
 #define S_KNOWN (S_ACK | S_DRIVER | S_DRIVER_OK | S_FEATURES_OK | S_NEEDS_RESET | S_FAILED)
 
-#define F(n) AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_##n)
+#define F_VERSION_1 AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_VERSION_1)
+#define F_ACCESS_PLATFORM AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_ACCESS_PLATFORM)
+#define F_ORDER_PLATFORM AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_ORDER_PLATFORM)
+#define F_IN_ORDER AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_IN_ORDER)
+#define F_NOTIFICATION_DATA AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_NOTIFICATION_DATA)
 
 /* Reserved features the engines implement for every device type. */
-#define ENGINE_FEATURES                                                        \
-    (F(VERSION_1) | (AVPS_CONFIG_ENABLE_INDIRECT ? F(INDIRECT_DESC) : 0u) |    \
-     (AVPS_CONFIG_ENABLE_EVENT_IDX ? F(EVENT_IDX) : 0u) |                      \
-     (AVPS_CONFIG_ENABLE_PACKED ? F(RING_PACKED) : 0u))
+#define ENGINE_FEATURES                                                                \
+    (F_VERSION_1 |                                                                     \
+     (AVPS_CONFIG_ENABLE_INDIRECT ? AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_INDIRECT_DESC) : 0u) | \
+     (AVPS_CONFIG_ENABLE_EVENT_IDX ? AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_EVENT_IDX) : 0u) |    \
+     (AVPS_CONFIG_ENABLE_PACKED ? AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_RING_PACKED) : 0u))
 /* Reserved features that need the transport's help. */
-#define TRANSPORT_FEATURES (F(NOTIFICATION_DATA) | F(RING_RESET))
+#define TRANSPORT_FEATURES (F_NOTIFICATION_DATA | AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_RING_RESET))
 
 void avps_dev_report_(struct avps_dev *dev, enum avps_event ev, uint64_t a, uint64_t b)
 {
@@ -32,7 +37,7 @@ void avps_dev_report_(struct avps_dev *dev, enum avps_event ev, uint64_t a, uint
 
 static bool dev_queue_ok_(const struct avps_dev *dev, uint16_t q)
 {
-    return q < dev->num_queues && dev->queues[q].size_max != 0u;
+    return (q < dev->num_queues) && (dev->queues[q].size_max != 0u);
 }
 
 /* ---- hooks from the queue engines -------------------------------------- */
@@ -42,7 +47,7 @@ static int dev_vq_irq_(void *owner, struct avps_vq *vq)
     struct avps_dev *dev = owner;
 
     dev->isr |= AVPS_DEV_ISR_QUEUE;
-    if (dev->tops == NULL || dev->tops->notify_queue == NULL) {
+    if ((dev->tops == NULL) || (dev->tops->notify_queue == NULL)) {
         return AVPS_E_STATE;
     }
     return dev->tops->notify_queue(dev->tctx, dev, vq->index);
@@ -62,16 +67,16 @@ static void dev_compute_offered_(struct avps_dev *dev)
                  (dev->transport_features & TRANSPORT_FEATURES);
 
     if (!AVPS_CONFIG_ENABLE_IN_ORDER) {
-        f &= ~F(IN_ORDER);
+        f &= ~F_IN_ORDER;
     }
     if ((dev->platform & 1u) != 0u) {
-        f |= F(ACCESS_PLATFORM);
+        f |= F_ACCESS_PLATFORM;
     }
     if ((dev->platform & 2u) != 0u) {
-        f |= F(ORDER_PLATFORM);
+        f |= F_ORDER_PLATFORM;
     }
     f &= ~dev->features_off;
-    dev->offered = f | F(VERSION_1); /* §6.1: a device MUST offer VERSION_1 */
+    dev->offered = f | F_VERSION_1; /* §6.1: a device MUST offer VERSION_1 */
 }
 
 int avps_dev_init_(struct avps_dev *dev, const struct avps_dev_class *cls,
@@ -80,14 +85,15 @@ int avps_dev_init_(struct avps_dev *dev, const struct avps_dev_class *cls,
 {
     int err;
 
-    AVPS_ASSERT(dev != NULL && cls != NULL && cls->reset != NULL && cls->queue_notify != NULL);
-    AVPS_ASSERT(cls->config_size == 0u || cls->config_read != NULL);
-    AVPS_ASSERT(queues != NULL || nq == 0u);
+    AVPS_ASSERT((dev != NULL) && (cls != NULL) && (cls->reset != NULL) &&
+                (cls->queue_notify != NULL));
+    AVPS_ASSERT((cls->config_size == 0u) || (cls->config_read != NULL));
+    AVPS_ASSERT((queues != NULL) || (nq == 0u));
     err = avps_host_check(host);
     if (err != AVPS_OK) {
         return err;
     }
-    memset(dev, 0, sizeof *dev);
+    (void)memset(dev, 0, sizeof *dev);
     dev->cls = cls;
     dev->host = host;
     dev->queues = queues;
@@ -101,7 +107,7 @@ int avps_dev_init_(struct avps_dev *dev, const struct avps_dev_class *cls,
                                   (cc->order_platform ? 2u : 0u));
     }
     if (nq != 0u) {
-        memset(queues, 0, (size_t)nq * sizeof queues[0]);
+        (void)memset(queues, 0, (size_t)nq * sizeof queues[0]);
     }
     dev_compute_offered_(dev);
     return AVPS_OK;
@@ -114,13 +120,13 @@ int avps_dev_queue_init_(struct avps_dev *dev, uint16_t q, uint16_t size_max,
     struct avps_vq_cfg cfg;
     int err;
 
-    AVPS_ASSERT(dev != NULL && q < dev->num_queues);
-    if (size_max == 0u || size_max > AVPS_CONFIG_VQ_MAX_SIZE || slots == NULL ||
-        num_slots < size_max) {
+    AVPS_ASSERT((dev != NULL) && (q < dev->num_queues));
+    if ((size_max == 0u) || (size_max > AVPS_CONFIG_VQ_MAX_SIZE) || (slots == NULL) ||
+        (num_slots < size_max)) {
         return AVPS_E_INVAL;
     }
     dq = &dev->queues[q];
-    memset(&cfg, 0, sizeof cfg);
+    (void)memset(&cfg, 0, sizeof cfg);
     cfg.slots = slots;
     cfg.num_slots = num_slots;
     cfg.index = q;
@@ -141,7 +147,7 @@ int avps_dev_queue_init_(struct avps_dev *dev, uint16_t q, uint16_t size_max,
 int avps_dev_bind(struct avps_dev *dev, const struct avps_transport_ops *tops, void *tctx,
                   uint64_t transport_features)
 {
-    if (dev == NULL || tops == NULL) {
+    if ((dev == NULL) || (tops == NULL)) {
         return AVPS_E_INVAL;
     }
     dev->tops = tops;
@@ -171,7 +177,7 @@ bool avps_dev_needs_reset(const struct avps_dev *dev)
 
 void avps_dev_isr_ack(struct avps_dev *dev, uint8_t bits)
 {
-    dev->isr = (uint8_t)(dev->isr & ~bits);
+    dev->isr = (uint8_t)(dev->isr & (uint8_t)~bits);
 }
 
 void avps_dev_set_config_vector(struct avps_dev *dev, uint16_t vector)
@@ -181,12 +187,12 @@ void avps_dev_set_config_vector(struct avps_dev *dev, uint16_t vector)
 
 uint32_t avps_dev_offered_word(const struct avps_dev *dev, uint32_t sel)
 {
-    return sel < 2u ? (uint32_t)(dev->offered >> (32u * sel)) : 0u;
+    return (sel < 2u) ? (uint32_t)(dev->offered >> (32u * sel)) : 0u;
 }
 
 uint32_t avps_dev_driver_word(const struct avps_dev *dev, uint32_t sel)
 {
-    return sel < 2u ? (uint32_t)(dev->driver_features >> (32u * sel)) : 0u;
+    return (sel < 2u) ? (uint32_t)(dev->driver_features >> (32u * sel)) : 0u;
 }
 
 struct avps_vq *avps_dev_vq(struct avps_dev *dev, uint16_t q)
@@ -196,7 +202,7 @@ struct avps_vq *avps_dev_vq(struct avps_dev *dev, uint16_t q)
 
 bool avps_dev_queue_live_(const struct avps_dev *dev, uint16_t q)
 {
-    return (dev->status & (S_DRIVER_OK | S_NEEDS_RESET | S_FAILED)) == S_DRIVER_OK &&
+    return ((dev->status & (S_DRIVER_OK | S_NEEDS_RESET | S_FAILED)) == S_DRIVER_OK) &&
            dev_queue_ok_(dev, q) && dev->queues[q].ready;
 }
 
@@ -207,7 +213,9 @@ static void dev_queue_defaults_(struct avps_dev_queue *dq)
     avps_vq_reset(&dq->vq);
     dq->ready = 0;
     dq->size = dq->size_max;
-    dq->addr[0] = dq->addr[1] = dq->addr[2] = 0;
+    dq->addr[0] = 0;
+    dq->addr[1] = 0;
+    dq->addr[2] = 0;
     dq->vector = AVPS_DEV_NO_VECTOR;
 }
 
@@ -232,13 +240,13 @@ static bool dev_features_acceptable_(struct avps_dev *dev, uint64_t f)
     if ((f & ~dev->offered) != 0u) {
         return false;
     }
-    if ((f & F(VERSION_1)) == 0u) {
+    if ((f & F_VERSION_1) == 0u) {
         return false; /* no legacy interface: a device MAY refuse */
     }
-    if ((dev->offered & F(ACCESS_PLATFORM)) != 0u && (f & F(ACCESS_PLATFORM)) == 0u) {
+    if (((dev->offered & F_ACCESS_PLATFORM) != 0u) && ((f & F_ACCESS_PLATFORM) == 0u)) {
         return false; /* addresses would be read as the wrong kind */
     }
-    if (dev->cls->features_ok != NULL && dev->cls->features_ok(dev, f) != AVPS_OK) {
+    if ((dev->cls->features_ok != NULL) && (dev->cls->features_ok(dev, f) != AVPS_OK)) {
         return false;
     }
     return true;
@@ -257,16 +265,16 @@ int avps_dev_set_status(struct avps_dev *dev, uint8_t value)
     }
     /* NEEDS_RESET belongs to the device; the driver cannot clear it. */
     next = (uint8_t)(value | (dev->status & S_NEEDS_RESET));
-    if ((dev->status & ~next) != 0u || (value & ~S_KNOWN) != 0u ||
-        (value & S_NEEDS_RESET & ~dev->status) != 0u) {
+    if (((dev->status & (uint8_t)~next) != 0u) || ((value & (uint8_t)~S_KNOWN) != 0u) ||
+        ((value & S_NEEDS_RESET & (uint8_t)~dev->status) != 0u)) {
         /* §2.1.1: the driver MUST NOT clear a bit; unknown bits and a
          * driver-set NEEDS_RESET are refused likewise. */
         avps_dev_report_(dev, AVPS_EV_DEV_STATUS, dev->status, value);
         return AVPS_E_GUEST_STATE;
     }
-    added = (uint8_t)(next & ~dev->status);
+    added = (uint8_t)(next & (uint8_t)~dev->status);
     if ((added & S_FEATURES_OK) != 0u) {
-        if ((next & S_DRIVER) == 0u || !dev_features_acceptable_(dev, dev->driver_features)) {
+        if (((next & S_DRIVER) == 0u) || !dev_features_acceptable_(dev, dev->driver_features)) {
             /* §2.2.2: fail to set FEATURES_OK; the driver reads it back. */
             next = (uint8_t)(next & ~S_FEATURES_OK);
             added = (uint8_t)(added & ~S_FEATURES_OK);
@@ -276,18 +284,18 @@ int avps_dev_set_status(struct avps_dev *dev, uint8_t value)
             dev->features = dev->driver_features;
         }
     }
-    if ((added & S_DRIVER_OK) != 0u && (next & S_FEATURES_OK) == 0u) {
+    if (((added & S_DRIVER_OK) != 0u) && ((next & S_FEATURES_OK) == 0u)) {
         next = (uint8_t)(next & ~S_DRIVER_OK);
         added = (uint8_t)(added & ~S_DRIVER_OK);
         avps_dev_report_(dev, AVPS_EV_DEV_STATUS, dev->status, value);
         rc = AVPS_E_GUEST_STATE;
     }
     dev->status = next;
-    if ((added & S_DRIVER_OK) != 0u && (next & S_NEEDS_RESET) != 0u) {
+    if (((added & S_DRIVER_OK) != 0u) && ((next & S_NEEDS_RESET) != 0u)) {
         /* The device broke during setup: tell the driver now that it listens
          * (§2.1.2). */
         dev->isr |= AVPS_DEV_ISR_CONFIG;
-        if (dev->tops != NULL && dev->tops->notify_config != NULL) {
+        if ((dev->tops != NULL) && (dev->tops->notify_config != NULL)) {
             (void)dev->tops->notify_config(dev->tctx, dev);
         }
     } else if ((added & S_DRIVER_OK) != 0u) {
@@ -301,6 +309,8 @@ int avps_dev_set_status(struct avps_dev *dev, uint8_t value)
                 (void)dev->cls->queue_notify(dev, q);
             }
         }
+    } else {
+        /* DRIVER_OK was not set by this write: nothing more to do. */
     }
     return rc;
 }
@@ -317,7 +327,7 @@ void avps_dev_fail(struct avps_dev *dev, int err)
     /* §2.1.2: with DRIVER_OK set, a configuration-change notification. */
     if ((dev->status & S_DRIVER_OK) != 0u) {
         dev->isr |= AVPS_DEV_ISR_CONFIG;
-        if (dev->tops != NULL && dev->tops->notify_config != NULL) {
+        if ((dev->tops != NULL) && (dev->tops->notify_config != NULL)) {
             (void)dev->tops->notify_config(dev->tctx, dev);
         }
     }
@@ -328,17 +338,17 @@ void avps_dev_fail(struct avps_dev *dev, int err)
 int avps_dev_set_driver_word(struct avps_dev *dev, uint32_t sel, uint32_t value)
 {
     AVPS_ASSERT(dev != NULL);
-    if ((dev->status & S_FEATURES_OK) != 0u || sel >= 2u) {
-        if ((dev->status & S_FEATURES_OK) != 0u || value != 0u) {
+    if (((dev->status & S_FEATURES_OK) != 0u) || (sel >= 2u)) {
+        if (((dev->status & S_FEATURES_OK) != 0u) || (value != 0u)) {
             avps_dev_report_(dev, AVPS_EV_DEV_FEATURES, sel, value);
             return AVPS_E_GUEST_STATE;
         }
         return AVPS_OK; /* zero into a word beyond 64 bits: nothing to keep */
     }
     if (sel == 0u) {
-        dev->driver_features = (dev->driver_features & 0xffffffff00000000ull) | value;
+        dev->driver_features = (dev->driver_features & 0xffffffff00000000ULL) | value;
     } else {
-        dev->driver_features = (dev->driver_features & 0xffffffffull) | ((uint64_t)value << 32);
+        dev->driver_features = (dev->driver_features & 0xffffffffULL) | ((uint64_t)value << 32);
     }
     return AVPS_OK;
 }
@@ -347,7 +357,7 @@ int avps_dev_set_driver_word(struct avps_dev *dev, uint32_t sel, uint32_t value)
 
 uint16_t avps_dev_queue_size_max(const struct avps_dev *dev, uint16_t q)
 {
-    return q < dev->num_queues ? dev->queues[q].size_max : 0u;
+    return (q < dev->num_queues) ? dev->queues[q].size_max : 0u;
 }
 
 uint16_t avps_dev_queue_size(const struct avps_dev *dev, uint16_t q)
@@ -362,7 +372,7 @@ uint8_t avps_dev_queue_ready(const struct avps_dev *dev, uint16_t q)
 
 uint64_t avps_dev_queue_addr(const struct avps_dev *dev, uint16_t q, enum avps_dev_area area)
 {
-    if (!dev_queue_ok_(dev, q) || (unsigned int)area > 2u) {
+    if (!dev_queue_ok_(dev, q) || ((unsigned int)area > 2u)) {
         return 0;
     }
     return dev->queues[q].addr[area];
@@ -400,7 +410,7 @@ int avps_dev_queue_set_size(struct avps_dev *dev, uint16_t q, uint16_t size)
     if (err != AVPS_OK) {
         return err;
     }
-    if (size == 0u || size > dev->queues[q].size_max) {
+    if ((size == 0u) || (size > dev->queues[q].size_max)) {
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, size);
         return AVPS_E_GUEST_STATE;
     }
@@ -437,9 +447,9 @@ int avps_dev_queue_set_addr_half(struct avps_dev *dev, uint16_t q, enum avps_dev
     }
     a = dev->queues[q].addr[area];
     if (high) {
-        a = (a & 0xffffffffull) | ((uint64_t)value << 32);
+        a = (a & 0xffffffffULL) | ((uint64_t)value << 32);
     } else {
-        a = (a & 0xffffffff00000000ull) | value;
+        a = (a & 0xffffffff00000000ULL) | value;
     }
     dev->queues[q].addr[area] = a;
     return AVPS_OK;
@@ -452,12 +462,12 @@ int avps_dev_queue_enable(struct avps_dev *dev, uint16_t q)
     int err;
 
     if (!dev_queue_ok_(dev, q) || dev->queues[q].ready ||
-        (dev->status & S_FEATURES_OK) == 0u) {
+        ((dev->status & S_FEATURES_OK) == 0u)) {
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, 1u);
         return AVPS_E_GUEST_STATE;
     }
     dq = &dev->queues[q];
-    memset(&ring, 0, sizeof ring);
+    (void)memset(&ring, 0, sizeof ring);
     ring.desc = dq->addr[AVPS_DEV_AREA_DESC];
     ring.driver = dq->addr[AVPS_DEV_AREA_DRIVER];
     ring.device = dq->addr[AVPS_DEV_AREA_DEVICE];
@@ -501,7 +511,6 @@ int avps_dev_queue_notify(struct avps_dev *dev, uint16_t q)
 int avps_dev_queue_notify_data(struct avps_dev *dev, uint32_t value)
 {
     const uint16_t q = AVPS_NOTIFY_DATA_VQ(value);
-    int err;
 
     if (!dev_queue_ok_(dev, q)) {
         avps_dev_report_(dev, AVPS_EV_DEV_QUEUE, q, value);
@@ -510,8 +519,9 @@ int avps_dev_queue_notify_data(struct avps_dev *dev, uint32_t value)
     if (!avps_dev_queue_live_(dev, q)) {
         return 0;
     }
-    if ((dev->features & F(NOTIFICATION_DATA)) != 0u) {
-        err = avps_vq_notify_data(&dev->queues[q].vq, value);
+    if ((dev->features & F_NOTIFICATION_DATA) != 0u) {
+        const int err = avps_vq_notify_data(&dev->queues[q].vq, value);
+
         if (err < 0) {
             return err;
         }
@@ -523,29 +533,33 @@ int avps_dev_queue_notify_data(struct avps_dev *dev, uint32_t value)
 
 int avps_dev_config_read(struct avps_dev *dev, uint32_t off, void *buf, uint32_t len)
 {
-    const uint32_t size = dev->cls->config_size;
+    uint32_t size;
     uint32_t n;
 
-    AVPS_ASSERT(dev != NULL && (buf != NULL || len == 0u));
-    memset(buf, 0, len);
-    if (len > UINT32_MAX - off) {
+    AVPS_ASSERT((dev != NULL) && ((buf != NULL) || (len == 0u)));
+    size = dev->cls->config_size;
+    (void)memset(buf, 0, len);
+    if (len > (UINT32_MAX - off)) {
         avps_dev_report_(dev, AVPS_EV_DEV_CONFIG, off, len);
         return AVPS_E_GUEST_RANGE;
     }
     if (off >= size) {
         return AVPS_OK;
     }
-    n = size - off < len ? size - off : len;
+    n = len;
+    if ((size - off) < len) {
+        n = size - off; /* the rest of the space; the buffer's tail stays 0 */
+    }
     dev->cls->config_read(dev, off, buf, n);
     return AVPS_OK;
 }
 
 int avps_dev_config_write(struct avps_dev *dev, uint32_t off, const void *buf, uint32_t len)
 {
-    AVPS_ASSERT(dev != NULL && (buf != NULL || len == 0u));
-    if (len == 0u || !avps_range_ok_(off, len, dev->cls->config_size) ||
-        dev->cls->config_write == NULL ||
-        dev->cls->config_write(dev, off, buf, len) != AVPS_OK) {
+    AVPS_ASSERT((dev != NULL) && ((buf != NULL) || (len == 0u)));
+    if ((len == 0u) || !avps_range_ok_(off, len, dev->cls->config_size) ||
+        (dev->cls->config_write == NULL) ||
+        (dev->cls->config_write(dev, off, buf, len) != AVPS_OK)) {
         avps_dev_report_(dev, AVPS_EV_DEV_CONFIG, off, len);
         return AVPS_E_GUEST_REQ;
     }
@@ -560,7 +574,7 @@ void avps_dev_config_changed(struct avps_dev *dev)
         return;
     }
     dev->isr |= AVPS_DEV_ISR_CONFIG;
-    if (dev->tops != NULL && dev->tops->notify_config != NULL) {
+    if ((dev->tops != NULL) && (dev->tops->notify_config != NULL)) {
         (void)dev->tops->notify_config(dev->tctx, dev);
     }
 }
@@ -569,8 +583,8 @@ void avps_dev_config_changed(struct avps_dev *dev)
 
 void avps_dev_save(const struct avps_dev *dev, struct avps_dev_state *st)
 {
-    AVPS_ASSERT(dev != NULL && st != NULL);
-    memset(st, 0, sizeof *st);
+    AVPS_ASSERT((dev != NULL) && (st != NULL));
+    (void)memset(st, 0, sizeof *st);
     st->driver_features = dev->driver_features;
     st->features = dev->features;
     st->generation = dev->generation;
@@ -580,17 +594,19 @@ void avps_dev_save(const struct avps_dev *dev, struct avps_dev_state *st)
 
 int avps_dev_restore(struct avps_dev *dev, const struct avps_dev_state *st)
 {
-    AVPS_ASSERT(dev != NULL && st != NULL);
-    if ((st->status & ~S_KNOWN) != 0u || (st->isr & ~3u) != 0u ||
-        (st->driver_features & ~dev->offered) != 0u) {
+    AVPS_ASSERT((dev != NULL) && (st != NULL));
+    if (((st->status & ~S_KNOWN) != 0u) || ((st->isr & ~3u) != 0u) ||
+        ((st->driver_features & ~dev->offered) != 0u)) {
         return AVPS_E_GUEST_STATE;
     }
     if ((st->status & S_FEATURES_OK) != 0u) {
-        if (st->features != st->driver_features || !dev_features_acceptable_(dev, st->features)) {
+        if ((st->features != st->driver_features) || !dev_features_acceptable_(dev, st->features)) {
             return AVPS_E_GUEST_STATE;
         }
-    } else if (st->features != 0u || (st->status & S_DRIVER_OK) != 0u) {
+    } else if ((st->features != 0u) || ((st->status & S_DRIVER_OK) != 0u)) {
         return AVPS_E_GUEST_STATE;
+    } else {
+        /* before FEATURES_OK: no features, not DRIVER_OK; consistent */
     }
     dev_reset_(dev);
     dev->driver_features = st->driver_features;
@@ -605,17 +621,17 @@ int avps_dev_queue_save(const struct avps_dev *dev, uint16_t q, struct avps_dev_
 {
     const struct avps_dev_queue *dq;
 
-    AVPS_ASSERT(dev != NULL && st != NULL);
+    AVPS_ASSERT((dev != NULL) && (st != NULL));
     if (!dev_queue_ok_(dev, q)) {
         return AVPS_E_INVAL;
     }
     dq = &dev->queues[q];
-    memset(st, 0, sizeof *st);
-    memcpy(st->addr, dq->addr, sizeof st->addr);
+    (void)memset(st, 0, sizeof *st);
+    (void)memcpy(st->addr, dq->addr, sizeof st->addr);
     st->size = dq->size;
     st->vector = dq->vector;
     st->ready = dq->ready;
-    if (dq->ready) {
+    if (dq->ready != 0u) {
         (void)avps_vq_save(&dq->vq, &st->vq);
     }
     return AVPS_OK;
@@ -627,12 +643,12 @@ int avps_dev_queue_restore(struct avps_dev *dev, uint16_t q, const struct avps_d
     struct avps_vq_state vst;
     int err;
 
-    AVPS_ASSERT(dev != NULL && st != NULL);
+    AVPS_ASSERT((dev != NULL) && (st != NULL));
     if (!dev_queue_ok_(dev, q)) {
         return AVPS_E_INVAL;
     }
     dq = &dev->queues[q];
-    if (st->size == 0u || st->size > dq->size_max || st->ready > 1u) {
+    if ((st->size == 0u) || (st->size > dq->size_max) || (st->ready > 1u)) {
         return AVPS_E_GUEST_STATE;
     }
     if (dev->cls->queue_reset != NULL) {
@@ -641,7 +657,7 @@ int avps_dev_queue_restore(struct avps_dev *dev, uint16_t q, const struct avps_d
     /* Keep the caller's in-flight set across the queue reset. */
     vst = st->vq;
     dq->ready = 0;
-    memcpy(dq->addr, st->addr, sizeof dq->addr);
+    (void)memcpy(dq->addr, st->addr, sizeof dq->addr);
     dq->size = st->size;
     dq->vector = st->vector;
     if (!st->ready) {
@@ -650,7 +666,7 @@ int avps_dev_queue_restore(struct avps_dev *dev, uint16_t q, const struct avps_d
     {
         struct avps_vq_ring ring;
 
-        memset(&ring, 0, sizeof ring);
+        (void)memset(&ring, 0, sizeof ring);
         ring.desc = dq->addr[AVPS_DEV_AREA_DESC];
         ring.driver = dq->addr[AVPS_DEV_AREA_DRIVER];
         ring.device = dq->addr[AVPS_DEV_AREA_DEVICE];
