@@ -297,7 +297,13 @@ report() { # check, PASS|FAIL, detail
   say "$1 $2${3:+ $3}"
 }
 while read -r _ check verdict rest; do
-  report "$check" "$verdict" "$rest"
+  # A kernel message can still land on the same console line: judge the
+  # verdict word alone, and keep anything glued to it as detail.
+  case "$verdict" in
+    PASS*) report "$check" PASS "${verdict#PASS}${rest:+ $rest}" ;;
+    FAIL*) report "$check" FAIL "${verdict#FAIL}${rest:+ $rest}" ;;
+    *) report "$check" FAIL "unreadable verdict '$verdict'" ;;
+  esac
 done < <(grep '^AVPS-RESULT ' "$clean" || true)
 
 seen_done=0
