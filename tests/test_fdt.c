@@ -600,6 +600,40 @@ static void test_n_all_or_nothing(void **s)
     assert_int_equal(count_virtio(tree, 0), 4);
 }
 
+/* Found by fuzz/fdt_fuzz.c (fuzz/crashes/fdt/rsvmap-overlap): a memory
+ * reservation map whose terminator lies past the start of the structure block.
+ * libfdt would insert the node and thereby rewrite the map's entries; the add
+ * must be refused and the blob left exactly as it was. */
+static void test_fuzz_fdt_rsvmap_runs_into_struct_block(void **s)
+{
+    static uint8_t buf[4096], before[4096];
+    const uint32_t irq[3] = {0u, 16u, 4u};
+    struct avps_fdt_mmio dev;
+    uint32_t off_rsv;
+    uint8_t *term;
+
+    (void)s;
+    build_tree(buf, sizeof buf);
+    assert_int_equal(fdt_add_mem_rsv(buf, 0x80000000ull, 0x1000ull), 0);
+    assert_int_equal(fdt_num_mem_rsv(buf), 1);
+    off_rsv = fdt_off_mem_rsvmap(buf);
+    /* overwrite the terminating (0, 0) entry: the map now runs on into the
+     * structure block until some 16 bytes there read as a zero size */
+    term = buf + off_rsv + 16u;
+    memset(term, 0x11, 16);
+    assert_true(fdt_num_mem_rsv(buf) > 1);
+    memset(&dev, 0, sizeof dev);
+    dev.base = 0x0a000000u;
+    dev.size = 0x200u;
+    dev.interrupts = irq;
+    dev.num_interrupt_cells = 3u;
+    memcpy(before, buf, sizeof buf);
+    assert_int_equal(avps_fdt_add_virtio_mmio(buf, 0, &dev), AVPS_E_INVAL);
+    assert_memory_equal(buf, before, sizeof buf);
+    assert_int_equal(avps_fdt_add_virtio_mmio_n(buf, 0, &dev, 1u), AVPS_E_INVAL);
+    assert_memory_equal(buf, before, sizeof buf);
+}
+
 /* ---- the example, decompiled ---------------------------------------------- */
 
 #ifdef AVPS_FDT_DEMO
@@ -694,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_bad_blob),
         cmocka_unit_test(test_n_adds_in_order),
         cmocka_unit_test(test_n_all_or_nothing),
+        cmocka_unit_test(test_fuzz_fdt_rsvmap_runs_into_struct_block),
 #ifdef AVPS_FDT_DEMO
         cmocka_unit_test(test_example_dtb_decompiles),
 #endif

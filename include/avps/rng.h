@@ -30,7 +30,9 @@ struct avps_rng_backend {
      * Required. Fill up to @p len bytes at @p buf with entropy. Returns the
      * number of bytes written (1..len), or AVPS_E_AGAIN when no entropy is
      * available now (call avps_rng_resume() when there is), or AVPS_E_IO on
-     * failure (the request completes with what was written so far).
+     * failure: the request completes with what was written so far, or, when
+     * nothing was written yet, waits for avps_rng_resume() like AVPS_E_AGAIN
+     * (the device must place at least one byte, §5.4.6.2).
      */
     int (*fill)(void *ctx, void *buf, uint32_t len);
     /** Passed to fill. */

@@ -143,6 +143,21 @@ static int check_irq_(const void *fdt, int parent, const struct avps_fdt_mmio *d
     return AVPS_E_INVAL; /* an interrupt-parent cycle */
 }
 
+/* The memory reservation map ends before the structure block. libfdt's
+ * read-write functions only check that one entry fits there; a map whose
+ * terminating entry lies in the structure block, the strings or the free
+ * space changes its entries, or loses its terminator, when a node is
+ * inserted (found by fuzz/fdt_fuzz.c, reproducers in fuzz/crashes/fdt/). */
+static bool rsvmap_ok_(const void *fdt)
+{
+    const int n = fdt_num_mem_rsv(fdt);
+
+    return (n >= 0) &&
+           (((uint64_t)fdt_off_mem_rsvmap(fdt) +
+             (((uint64_t)n + 1u) * sizeof(struct fdt_reserve_entry))) <=
+            fdt_off_dt_struct(fdt));
+}
+
 /* Everything about one description that can be known without writing. */
 static int check_(const void *fdt, int parent, const struct avps_fdt_mmio *dev,
                   struct cells_ *cells)
@@ -152,7 +167,7 @@ static int check_(const void *fdt, int parent, const struct avps_fdt_mmio *dev,
     if ((fdt == NULL) || (dev == NULL) || (parent < 0)) {
         return AVPS_E_INVAL;
     }
-    if (fdt_check_header(fdt) != 0) {
+    if ((fdt_check_header(fdt) != 0) || !rsvmap_ok_(fdt)) {
         return AVPS_E_INVAL;
     }
     /* Also proves parent is a node offset (BADOFFSET otherwise). Missing
