@@ -10,6 +10,7 @@
  */
 #include <avps/err.h>
 #include <avps/fdt.h>
+#include <avps/virtio/types.h>
 
 #include <limits.h>
 #include <stdbool.h>
@@ -56,8 +57,8 @@ static void node_name_(char out[AVPS_FDT_MMIO_NAME_MAX], uint64_t base)
     size_t nd = 0u;
     size_t i;
 
-    _Static_assert((sizeof(prefix) - 1u) == NAME_PREFIX_LEN, "prefix length");
-    _Static_assert(((NAME_PREFIX_LEN + sizeof(digits)) + 1u) == AVPS_FDT_MMIO_NAME_MAX,
+    AVPS_STATIC_ASSERT((sizeof(prefix) - 1u) == NAME_PREFIX_LEN, "prefix length");
+    AVPS_STATIC_ASSERT(((NAME_PREFIX_LEN + sizeof(digits)) + 1u) == AVPS_FDT_MMIO_NAME_MAX,
                    "AVPS_FDT_MMIO_NAME_MAX");
     do {
         digits[nd] = hex[rest & 0xfu];
