@@ -178,6 +178,13 @@ if [ $grc -ne 0 ]; then
   [ "${gf:-0}" -gt 0 ] || failed=$((failed + 1))
 fi
 
+step "benchmark smoke (builds and runs briefly; numbers live in bench/report.md, not here)"
+if "$out/gcc/avps-vq-bench" --smoke >"$out/bench.log" 2>&1; then
+  echo "ok"; good
+else
+  tail -20 "$out/bench.log"; bad "benchmark smoke"
+fi
+
 step "example program"
 if "$out/gcc/avps-vq-demo" >"$out/demo.log" 2>&1; then
   tail -3 "$out/demo.log"; good
