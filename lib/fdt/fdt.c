@@ -159,6 +159,37 @@ static bool rsvmap_ok_(const void *fdt)
             fdt_off_dt_struct(fdt));
 }
 
+/* The structure block walks forward to FDT_END with balanced nodes. libfdt
+ * 1.6 trusts property lengths: one that wraps the offset sends its lookups
+ * round in circles for ever (found by fuzz/fdt_fuzz.c, reproducer in
+ * fuzz/crashes/fdt/). Bounded: every step moves at least one tag forward. */
+static bool struct_ok_(const void *fdt)
+{
+    int off;
+    int next = 0;
+    int depth = 0;
+    uint32_t tag;
+
+    do {
+        off = next;
+        tag = fdt_next_tag(fdt, off, &next);
+        if ((next < 0) || ((tag != (uint32_t)FDT_END) && (next <= off))) {
+            return false;
+        }
+        if (tag == (uint32_t)FDT_BEGIN_NODE) {
+            depth++;
+        } else if (tag == (uint32_t)FDT_END_NODE) {
+            depth--;
+            if (depth < 0) {
+                return false;
+            }
+        } else {
+            /* properties and NOPs keep the depth */
+        }
+    } while (tag != (uint32_t)FDT_END);
+    return depth == 0;
+}
+
 /* Everything about one description that can be known without writing. */
 static int check_(const void *fdt, int parent, const struct avps_fdt_mmio *dev,
                   struct cells_ *cells)
@@ -168,7 +199,7 @@ static int check_(const void *fdt, int parent, const struct avps_fdt_mmio *dev,
     if ((fdt == NULL) || (dev == NULL) || (parent < 0)) {
         return AVPS_E_INVAL;
     }
-    if ((fdt_check_header(fdt) != 0) || !rsvmap_ok_(fdt)) {
+    if ((fdt_check_header(fdt) != 0) || !rsvmap_ok_(fdt) || !struct_ok_(fdt)) {
         return AVPS_E_INVAL;
     }
     /* Also proves parent is a node offset (BADOFFSET otherwise). Missing
