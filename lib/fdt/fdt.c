@@ -165,13 +165,13 @@ static bool rsvmap_ok_(const void *fdt)
  * fuzz/crashes/fdt/). Bounded: every step moves at least one tag forward. */
 static bool struct_ok_(const void *fdt)
 {
-    int off;
     int next = 0;
     int depth = 0;
     uint32_t tag;
 
     do {
-        off = next;
+        const int off = next;
+
         tag = fdt_next_tag(fdt, off, &next);
         if ((next < 0) || ((tag != (uint32_t)FDT_END) && (next <= off))) {
             return false;
