@@ -68,12 +68,31 @@ static inline void avps_shm_store32_(void *p, uint32_t v)
     *(volatile uint32_t *)p = avps_cpu_to_le32_raw(v);
 }
 
+/* Copies and fills on the hot path. -ffreestanding implies -fno-builtin, which
+ * turns even a 16-byte descriptor copy into a call; where the compiler has the
+ * builtins, ask for them (it still calls memcpy/memset for sizes it will not
+ * inline). A port may define both for another compiler. */
+#ifndef AVPS_MEMCPY
+#if defined(__GNUC__)
+#define AVPS_MEMCPY(d, s, n) __builtin_memcpy((d), (s), (n))
+#else
+#define AVPS_MEMCPY(d, s, n) memcpy((d), (s), (n))
+#endif
+#endif
+#ifndef AVPS_MEMSET
+#if defined(__GNUC__)
+#define AVPS_MEMSET(d, c, n) __builtin_memset((d), (c), (n))
+#else
+#define AVPS_MEMSET(d, c, n) memset((d), (c), (n))
+#endif
+#endif
+
 /* Copy n bytes out of shared memory into a private buffer, once. The compiler
  * barrier stops the compiler from re-reading the source in place of the copy
  * (the double-fetch hazard, STYLE rule 11). */
 static inline void avps_shm_copy_in_(void *dst, const void *src, size_t n)
 {
-    (void)memcpy(dst, src, n);
+    (void)AVPS_MEMCPY(dst, src, n);
     AVPS_COMPILER_BARRIER();
 }
 

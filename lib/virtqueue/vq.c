@@ -904,9 +904,9 @@ static uint32_t req_copy_(struct avps_vq *vq, const struct avps_vq_seg *seg, uin
             n = len - done;
         }
         if (src == NULL) {
-            (void)memcpy(&dst[done], &base[skip], n);
+            (void)AVPS_MEMCPY(&dst[done], &base[skip], n);
         } else {
-            (void)memcpy(&base[skip], &src[done], n);
+            (void)AVPS_MEMCPY(&base[skip], &src[done], n);
             avps_cache_clean_(vq->host, &base[skip], n);
             avps_dirty_(vq->host, seg[i].gpa + skip, n);
         }

@@ -44,7 +44,7 @@ struct avps_chain_ {
 static inline void avps_walk_init_(struct avps_walk_ *w, struct avps_vq *vq,
                                    struct avps_vq_req *req, bool skip)
 {
-    (void)memset(w, 0, sizeof *w);
+    (void)AVPS_MEMSET(w, 0, sizeof *w);
     w->vq = vq;
     w->req = req;
     w->translate = !skip;
