@@ -119,7 +119,9 @@ struct avps_port_ops {
 };
 
 /** One guest address space: the port's ops and its context. Caller-owned;
- *  the ops table and ctx must outlive every object that uses the host. */
+ *  the ops table and ctx must outlive every object that uses the host. Which
+ *  optional ops exist is read when a queue is initialised and enabled: swap
+ *  the table only while its queues are disabled. */
 struct avps_host {
     const struct avps_port_ops *ops; /**< The port's table. */
     void *ctx;                       /**< Passed to every op. */

@@ -144,6 +144,7 @@ struct avps_vq {
     uint8_t in_order;
     uint8_t notif_data;
     uint8_t kick_off;
+    uint8_t caps;          /* optional port ops present (AVPS_VQ_CAP_*, lib/virtqueue) */
     uint8_t event_armed;   /* EVENT_IDX: our avail_event (split) or device event (packed) holds event_value */
     uint16_t event_value;
     unsigned int access; /* extra map access bits (AVPS_ACCESS_IOVA) */

@@ -29,7 +29,7 @@ static inline uint16_t load_flags_(const struct avps_vq *vq, uint16_t pos)
 {
     const struct avps_pvirtq_desc *d = &ring_(vq)[pos];
 
-    avps_cache_inval_(vq->host, d, sizeof *d);
+    avps_vq_inval_(vq, d, sizeof *d);
     return avps_shm_load16_(&d->flags);
 }
 
@@ -159,8 +159,8 @@ void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags)
 
     AVPS_WMB();
     avps_shm_store16_(&d->flags, flags);
-    avps_cache_clean_(vq->host, d, sizeof *d);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DESC] + (16u * (uint64_t)pos), sizeof *d);
+    avps_vq_clean_(vq, d, sizeof *d);
+    avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DESC] + (16u * (uint64_t)pos), sizeof *d);
 }
 
 void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
@@ -184,7 +184,7 @@ bool avps_packed_need_notify_(struct avps_vq *vq)
     uint16_t event;
 
     AVPS_MB();
-    avps_cache_inval_(vq->host, drv, sizeof *drv);
+    avps_vq_inval_(vq, drv, sizeof *drv);
     flags = (uint16_t)(avps_shm_load16_(&drv->flags) & 3u);
     if (flags == AVPS_VRING_PACKED_EVENT_FLAG_DISABLE) {
         return false;
@@ -227,8 +227,8 @@ void avps_packed_kick_(struct avps_vq *vq, bool enable)
     } else {
         avps_shm_store16_(&dev->flags, AVPS_VRING_PACKED_EVENT_FLAG_ENABLE);
     }
-    avps_cache_clean_(vq->host, dev, sizeof *dev);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE], sizeof *dev);
+    avps_vq_clean_(vq, dev, sizeof *dev);
+    avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DEVICE], sizeof *dev);
     /* Our request must be visible before we look at the ring again. */
     AVPS_MB();
 }

@@ -30,7 +30,7 @@ static int split_avail_idx_(struct avps_vq *vq, uint16_t *out)
     const struct avps_vring_avail *av = avail_(vq);
     uint16_t idx;
 
-    avps_cache_inval_(vq->host, &av->idx, 2u);
+    avps_vq_inval_(vq, &av->idx, 2u);
     idx = avps_shm_load16_(&av->idx);
     if ((uint16_t)(idx - vq->last_avail) > vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, idx);
@@ -77,7 +77,7 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, vq->inflight);
     }
 
-    avps_cache_inval_(vq->host, &av->ring[vq->last_avail & split_mask_(vq)], 2u);
+    avps_vq_inval_(vq, &av->ring[vq->last_avail & split_mask_(vq)], 2u);
     head = avps_shm_load16_(&av->ring[vq->last_avail & split_mask_(vq)]);
     if (head >= vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, head, head);
@@ -94,7 +94,7 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         struct avps_vring_desc raw;
         uint16_t flags;
 
-        avps_cache_inval_(vq->host, &ring[idx], 16u);
+        avps_vq_inval_(vq, &ring[idx], 16u);
         avps_shm_copy_in_(&raw, &ring[idx], sizeof raw);
         flags = avps_from_le16(raw.flags);
         if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
@@ -140,8 +140,8 @@ void avps_split_put_used_(struct avps_vq *vq, uint16_t off, uint16_t id, uint32_
 
     avps_shm_store32_(&e->id, id);
     avps_shm_store32_(&e->len, len);
-    avps_cache_clean_(vq->host, e, sizeof *e);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 4u + (8u * (uint64_t)slot),
+    avps_vq_clean_(vq, e, sizeof *e);
+    avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 4u + (8u * (uint64_t)slot),
                 sizeof *e);
 }
 
@@ -153,8 +153,8 @@ void avps_split_publish_(struct avps_vq *vq, uint16_t count)
     AVPS_WMB();
     vq->used_idx = (uint16_t)(vq->used_idx + count);
     avps_shm_store16_(&u->idx, vq->used_idx);
-    avps_cache_clean_(vq->host, &u->idx, 2u);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 2u, 2u);
+    avps_vq_clean_(vq, &u->idx, 2u);
+    avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 2u, 2u);
 }
 
 /* vring_need_event: true when event lies in [old, new). */
@@ -178,12 +178,12 @@ bool avps_split_need_notify_(struct avps_vq *vq)
         if (vq->unsignalled > 0xffffu) {
             return true;
         }
-        avps_cache_inval_(vq->host, ue, 2u);
+        avps_vq_inval_(vq, ue, 2u);
         event = avps_shm_load16_(ue);
         return split_need_event_(event, vq->used_idx,
                            (uint16_t)(vq->used_idx - (uint16_t)vq->unsignalled));
     }
-    avps_cache_inval_(vq->host, &av->flags, 2u);
+    avps_vq_inval_(vq, &av->flags, 2u);
     /* §2.7.7.2: flags 0 means MUST notify; any other value we read as 1. */
     return (avps_shm_load16_(&av->flags) & AVPS_VRING_AVAIL_F_NO_INTERRUPT) == 0u;
 }
@@ -202,16 +202,16 @@ void avps_split_kick_(struct avps_vq *vq, bool enable)
             avps_shm_store16_(ae, vq->shadow_avail);
             vq->event_armed = 1;
             vq->event_value = vq->shadow_avail;
-            avps_cache_clean_(vq->host, ae, 2u);
-            avps_dirty_(vq->host,
+            avps_vq_clean_(vq, ae, 2u);
+            avps_vq_dirty_(vq,
                         vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + AVPS_VRING_AVAIL_EVENT_OFF(vq->size),
                         2u);
         }
         return;
     }
     avps_shm_store16_(&u->flags, (uint16_t)(enable ? 0u : AVPS_VRING_USED_F_NO_NOTIFY));
-    avps_cache_clean_(vq->host, &u->flags, 2u);
-    avps_dirty_(vq->host, vq->ring_gpa[AVPS_VQ_AREA_DEVICE], 2u);
+    avps_vq_clean_(vq, &u->flags, 2u);
+    avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DEVICE], 2u);
 }
 
 int avps_split_pending_(struct avps_vq *vq)

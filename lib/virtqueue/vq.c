@@ -7,6 +7,25 @@
 
 /* ---- setup ------------------------------------------------------------- */
 
+/* The optional port ops the ring paths call, looked up once (at init and
+ * again at enable) rather than on every ring access. */
+static void vq_read_caps_(struct avps_vq *vq)
+{
+    const struct avps_port_ops *ops = vq->host->ops;
+    unsigned int caps = 0u;
+
+    if (ops->cache_invalidate != NULL) {
+        caps |= AVPS_VQ_CAP_INVAL;
+    }
+    if (ops->cache_clean != NULL) {
+        caps |= AVPS_VQ_CAP_CLEAN;
+    }
+    if (ops->dirty != NULL) {
+        caps |= AVPS_VQ_CAP_DIRTY;
+    }
+    vq->caps = (uint8_t)caps;
+}
+
 int avps_vq_init(struct avps_vq *vq, const struct avps_host *host,
                  const struct avps_vq_cfg *cfg)
 {
@@ -29,6 +48,7 @@ int avps_vq_init(struct avps_vq *vq, const struct avps_host *host,
     vq->dev_id = cfg->dev_id;
     vq->vector = cfg->vector;
     vq->index = cfg->index;
+    vq_read_caps_(vq);
     return AVPS_OK;
 }
 
@@ -126,6 +146,7 @@ static int vq_enable_(struct avps_vq *vq, const struct avps_vq_ring *ring, bool 
     if (vq->enabled || vq->broken) {
         return AVPS_E_STATE;
     }
+    vq_read_caps_(vq);
     n = ring->size;
     packed = feature_(ring->features, AVPS_VIRTIO_F_RING_PACKED);
     if ((n == 0u) || (n > AVPS_CONFIG_VQ_MAX_SIZE) || (n > vq->num_slots)) {
@@ -319,7 +340,7 @@ int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
         table = NULL;
     }
     if (table != NULL) {
-        avps_cache_inval_(vq->host, table, len);
+        avps_vq_inval_(vq, table, len);
     }
 
     /* Bounded: walk_buf fails once more than size entries are visited, and
@@ -907,8 +928,8 @@ static uint32_t req_copy_(struct avps_vq *vq, const struct avps_vq_seg *seg, uin
             (void)AVPS_MEMCPY(&dst[done], &base[skip], n);
         } else {
             (void)AVPS_MEMCPY(&base[skip], &src[done], n);
-            avps_cache_clean_(vq->host, &base[skip], n);
-            avps_dirty_(vq->host, seg[i].gpa + skip, n);
+            avps_vq_clean_(vq, &base[skip], n);
+            avps_vq_dirty_(vq, seg[i].gpa + skip, n);
         }
         done += n;
         skip = 0;

@@ -17,6 +17,33 @@
 #define AVPS_VQ_AREA_DRIVER 1u
 #define AVPS_VQ_AREA_DEVICE 2u
 
+/* Which optional port ops exist, read once at avps_vq_init(): the ring paths
+ * test one bit in the queue instead of chasing host -> ops -> function. */
+#define AVPS_VQ_CAP_INVAL 0x1u
+#define AVPS_VQ_CAP_CLEAN 0x2u
+#define AVPS_VQ_CAP_DIRTY 0x4u
+
+static inline void avps_vq_inval_(const struct avps_vq *vq, const void *p, uint64_t len)
+{
+    if ((vq->caps & AVPS_VQ_CAP_INVAL) != 0u) {
+        avps_cache_inval_(vq->host, p, len);
+    }
+}
+
+static inline void avps_vq_clean_(const struct avps_vq *vq, const void *p, uint64_t len)
+{
+    if ((vq->caps & AVPS_VQ_CAP_CLEAN) != 0u) {
+        avps_cache_clean_(vq->host, p, len);
+    }
+}
+
+static inline void avps_vq_dirty_(const struct avps_vq *vq, uint64_t gpa, uint64_t len)
+{
+    if ((vq->caps & AVPS_VQ_CAP_DIRTY) != 0u) {
+        avps_dirty_(vq->host, gpa, len);
+    }
+}
+
 /* Outcome of taking one chain, beyond the public return codes. */
 #define AVPS_VQ_DROPPED_ 2 /* a malformed chain was returned with length 0 */
 
