@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <avps/err.h>
 #include <avps/port.h>
 
 #include "avps_posix.h"
@@ -51,6 +52,32 @@ static inline void fz_trap_(int cond)
 {
     if (!cond)
         __builtin_trap();
+}
+
+/* A scripted entropy source for the transport harnesses: a counter, with
+ * fills that run dry (AVPS_E_AGAIN) or fail (AVPS_E_IO) as the input says. */
+struct fz_backend {
+    uint8_t dry;  /* fills left that return AVPS_E_AGAIN */
+    uint8_t io;   /* fills left that return AVPS_E_IO */
+    uint8_t next; /* the entropy: a counter */
+};
+
+static inline int fz_fill(void *ctx, void *buf, uint32_t len)
+{
+    struct fz_backend *b = ctx;
+    uint8_t *p = buf;
+
+    if (b->io > 0) {
+        b->io--;
+        return AVPS_E_IO;
+    }
+    if (b->dry > 0) {
+        b->dry--;
+        return AVPS_E_AGAIN;
+    }
+    for (uint32_t i = 0; i < len; i++)
+        p[i] = b->next++;
+    return (int)len;
 }
 
 static int fz_set_level_(void *ctx, uint32_t line, int level)

@@ -55,28 +55,16 @@
 #define S_DRIVER_OK AVPS_VIRTIO_S_DRIVER_OK
 #define QSLOTS 128u
 
-struct mf_backend {
-    uint8_t dry;  /* fills left that return AVPS_E_AGAIN */
-    uint8_t io;   /* fills left that return AVPS_E_IO */
-    uint8_t next; /* the entropy: a counter */
-};
-
 static struct fz_port port;
 static struct avps_rng rng;
 static struct avps_vq_slot slots[QSLOTS];
 static struct avps_rng_backend rbe;
-static struct mf_backend be;
+static struct fz_backend be;
 static struct avps_mmio mmio;
 static const struct avps_mmio_shm shm[1] = {{0x100000000ull, 0x2000}};
 static struct md_dev drv;
 static struct rd_queue rq;
 static bool with_level;
-
-static void check_(int cond)
-{
-    if (!cond)
-        __builtin_trap();
-}
 
 static struct avps_dev *dev_(void)
 {
@@ -86,24 +74,6 @@ static struct avps_dev *dev_(void)
 static bool driver_ok_(void)
 {
     return (avps_dev_status(dev_()) & S_DRIVER_OK) != 0u;
-}
-
-static int mf_fill(void *ctx, void *buf, uint32_t len)
-{
-    struct mf_backend *b = ctx;
-    uint8_t *p = buf;
-
-    if (b->io > 0) {
-        b->io--;
-        return AVPS_E_IO;
-    }
-    if (b->dry > 0) {
-        b->dry--;
-        return AVPS_E_AGAIN;
-    }
-    for (uint32_t i = 0; i < len; i++)
-        p[i] = b->next++;
-    return (int)len;
 }
 
 /* The packed ring's device event suppression area (which the device
@@ -123,7 +93,7 @@ static void on_dirty_(void *cookie, uint64_t gpa, uint64_t len)
 {
     (void)cookie;
     if (!driver_ok_())
-        check_(pre_driver_ok_write_ok_(gpa, len));
+        fz_trap_(pre_driver_ok_write_ok_(gpa, len));
 }
 
 /* ---- every register access, the harness's and mmiodrv's ---------------- */
@@ -141,14 +111,14 @@ static uint32_t rd32_(uint32_t off)
 {
     uint64_t v = 0;
 
-    check_(__real_avps_mmio_read(&mmio, off, 4, &v) == AVPS_OK);
-    check_(v <= UINT32_MAX);
+    fz_trap_(__real_avps_mmio_read(&mmio, off, 4, &v) == AVPS_OK);
+    fz_trap_(v <= UINT32_MAX);
     return (uint32_t)v;
 }
 
 static void wr32_(uint32_t off, uint32_t v)
 {
-    check_(__real_avps_mmio_write(&mmio, off, 4, v) == AVPS_OK);
+    fz_trap_(__real_avps_mmio_write(&mmio, off, 4, v) == AVPS_OK);
 }
 
 /* RAM changed by a call that ran without DRIVER_OK: only the packed event
@@ -158,23 +128,23 @@ static void check_untouched_(void)
     if (fz_snap_same(&port))
         return;
     for (uint32_t a = fz_snap_diff(&port, 0); a < FZ_RAM; a = fz_snap_diff(&port, a + 1u))
-        check_(pre_driver_ok_write_ok_(a, 1));
+        fz_trap_(pre_driver_ok_write_ok_(a, 1));
 }
 
 static void check_after_reset_(void)
 {
     static const uint32_t sels[] = {0, 1, 2, 0xffff, 0x10000, 0xffffffffu};
 
-    check_(avps_dev_status(dev_()) == 0u);
-    check_(rd32_(AVPS_VIRTIO_MMIO_STATUS) == 0u);
-    check_(rd32_(AVPS_VIRTIO_MMIO_INTERRUPT_STATUS) == 0u);
+    fz_trap_(avps_dev_status(dev_()) == 0u);
+    fz_trap_(rd32_(AVPS_VIRTIO_MMIO_STATUS) == 0u);
+    fz_trap_(rd32_(AVPS_VIRTIO_MMIO_INTERRUPT_STATUS) == 0u);
     for (unsigned int i = 0; i < sizeof sels / sizeof sels[0]; i++) {
         wr32_(AVPS_VIRTIO_MMIO_QUEUE_SEL, sels[i]);
-        check_(rd32_(AVPS_VIRTIO_MMIO_QUEUE_READY) == 0u);
+        fz_trap_(rd32_(AVPS_VIRTIO_MMIO_QUEUE_READY) == 0u);
     }
     wr32_(AVPS_VIRTIO_MMIO_QUEUE_SEL, 0); /* where the reset left it */
     if (with_level)
-        check_(port.level == 0);
+        fz_trap_(port.level == 0);
 }
 
 int __wrap_avps_mmio_read(struct avps_mmio *m, uint64_t offset, unsigned int size,
@@ -186,19 +156,19 @@ int __wrap_avps_mmio_read(struct avps_mmio *m, uint64_t offset, unsigned int siz
     if (!was_ok)
         fz_snap(&port);
     rc = __real_avps_mmio_read(m, offset, size, value);
-    check_(rc == AVPS_OK || AVPS_ERR_IS_GUEST(rc));
+    fz_trap_(rc == AVPS_OK || AVPS_ERR_IS_GUEST(rc));
     if (rc != AVPS_OK)
-        check_(*value == 0u);
+        fz_trap_(*value == 0u);
     if (!was_ok)
-        check_(fz_snap_same(&port)); /* a read never writes guest memory */
+        fz_trap_(fz_snap_same(&port)); /* a read never writes guest memory */
     if (rc == AVPS_OK && size == 4u) {
         switch (offset) {
-        case AVPS_VIRTIO_MMIO_MAGIC_VALUE: check_(*value == AVPS_VIRTIO_MMIO_MAGIC); break;
-        case AVPS_VIRTIO_MMIO_VERSION: check_(*value == AVPS_VIRTIO_MMIO_VERSION_2); break;
-        case AVPS_VIRTIO_MMIO_DEVICE_ID: check_(*value == AVPS_VIRTIO_ID_RNG); break;
-        case AVPS_VIRTIO_MMIO_INTERRUPT_STATUS: check_(*value <= 3u); break;
-        case AVPS_VIRTIO_MMIO_QUEUE_READY: check_(*value <= 1u); break;
-        case AVPS_VIRTIO_MMIO_QUEUE_RESET: check_(*value == 0u); break;
+        case AVPS_VIRTIO_MMIO_MAGIC_VALUE: fz_trap_(*value == AVPS_VIRTIO_MMIO_MAGIC); break;
+        case AVPS_VIRTIO_MMIO_VERSION: fz_trap_(*value == AVPS_VIRTIO_MMIO_VERSION_2); break;
+        case AVPS_VIRTIO_MMIO_DEVICE_ID: fz_trap_(*value == AVPS_VIRTIO_ID_RNG); break;
+        case AVPS_VIRTIO_MMIO_INTERRUPT_STATUS: fz_trap_(*value <= 3u); break;
+        case AVPS_VIRTIO_MMIO_QUEUE_READY: fz_trap_(*value <= 1u); break;
+        case AVPS_VIRTIO_MMIO_QUEUE_RESET: fz_trap_(*value == 0u); break;
         default: break;
         }
     }
@@ -214,11 +184,11 @@ int __wrap_avps_mmio_write(struct avps_mmio *m, uint64_t offset, unsigned int si
     if (!was_ok)
         fz_snap(&port);
     rc = __real_avps_mmio_write(m, offset, size, value);
-    check_(rc == AVPS_OK || AVPS_ERR_IS_GUEST(rc));
+    fz_trap_(rc == AVPS_OK || AVPS_ERR_IS_GUEST(rc));
     if (!was_ok && !driver_ok_())
         check_untouched_();
     if (offset == AVPS_VIRTIO_MMIO_STATUS && size == 4u && (uint32_t)value == 0u) {
-        check_(rc == AVPS_OK);
+        fz_trap_(rc == AVPS_OK);
         check_after_reset_();
     }
     return rc;
@@ -231,17 +201,17 @@ static void check_all_(void)
     const uint8_t isr = avps_dev_isr(dev_());
     uint32_t v;
 
-    check_(rd32_(AVPS_VIRTIO_MMIO_MAGIC_VALUE) == AVPS_VIRTIO_MMIO_MAGIC);
-    check_(rd32_(AVPS_VIRTIO_MMIO_VERSION) == AVPS_VIRTIO_MMIO_VERSION_2);
-    check_(rd32_(AVPS_VIRTIO_MMIO_DEVICE_ID) == AVPS_VIRTIO_ID_RNG);
+    fz_trap_(rd32_(AVPS_VIRTIO_MMIO_MAGIC_VALUE) == AVPS_VIRTIO_MMIO_MAGIC);
+    fz_trap_(rd32_(AVPS_VIRTIO_MMIO_VERSION) == AVPS_VIRTIO_MMIO_VERSION_2);
+    fz_trap_(rd32_(AVPS_VIRTIO_MMIO_DEVICE_ID) == AVPS_VIRTIO_ID_RNG);
     v = rd32_(AVPS_VIRTIO_MMIO_INTERRUPT_STATUS);
-    check_((isr & ~3u) == 0u && v == isr);
-    check_(rd32_(AVPS_VIRTIO_MMIO_QUEUE_READY) <= 1u);
-    check_(rd32_(AVPS_VIRTIO_MMIO_STATUS) == avps_dev_status(dev_()));
+    fz_trap_((isr & ~3u) == 0u && v == isr);
+    fz_trap_(rd32_(AVPS_VIRTIO_MMIO_QUEUE_READY) <= 1u);
+    fz_trap_(rd32_(AVPS_VIRTIO_MMIO_STATUS) == avps_dev_status(dev_()));
     if (with_level) {
-        check_(port.level == (int)mmio.level);
-        check_((port.level != 0) == (isr != 0u));
-        check_(port.g.irqs == 0u);
+        fz_trap_(port.level == (int)mmio.level);
+        fz_trap_((port.level != 0) == (isr != 0u));
+        fz_trap_(port.g.irqs == 0u);
     }
 }
 
@@ -358,20 +328,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     memset(&be, 0, sizeof be);
-    rbe.fill = mf_fill;
+    rbe.fill = fz_fill;
     rbe.ctx = &be;
     memset(&rc, 0, sizeof rc);
     rc.backend = &rbe;
     rc.slots = slots;
     rc.num_slots = QSLOTS;
     rc.queue_size_max = mf_qmax[(data[0] >> 2) & 7u];
-    check_(avps_rng_init(&rng, &port.host, &rc) == AVPS_OK);
+    fz_trap_(avps_rng_init(&rng, &port.host, &rc) == AVPS_OK);
     memset(&mc, 0, sizeof mc);
     mc.line = 5;
     mc.shm = shm;
     mc.num_shm = 1;
-    check_(avps_mmio_init(&mmio, avps_rng_dev(&rng), &mc) == AVPS_OK);
-    check_(avps_mmio_window_size(&mmio) == AVPS_MMIO_WINDOW);
+    fz_trap_(avps_mmio_init(&mmio, avps_rng_dev(&rng), &mc) == AVPS_OK);
+    fz_trap_(avps_mmio_window_size(&mmio) == AVPS_MMIO_WINDOW);
     md_attach(&drv, &mmio, &port.g);
     memset(&rq, 0, sizeof rq);
     check_all_();
@@ -459,10 +429,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!was_ok)
                 fz_snap(&port);
             r = avps_rng_resume(&rng);
-            check_(r >= 0 || r == AVPS_E_STATE);
+            fz_trap_(r >= 0 || r == AVPS_E_STATE);
             if (!was_ok) {
-                check_(r == AVPS_E_STATE);
-                check_(fz_snap_same(&port));
+                fz_trap_(r == AVPS_E_STATE);
+                fz_trap_(fz_snap_same(&port));
             }
             break;
         }
@@ -488,7 +458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         case MF_SYNC:
-            check_(avps_mmio_irq_sync(&mmio) == AVPS_OK);
+            fz_trap_(avps_mmio_irq_sync(&mmio) == AVPS_OK);
             break;
         case MF_SEL:
             (void)avps_mmio_write(&mmio, AVPS_VIRTIO_MMIO_QUEUE_SEL, 4, mf_sels[p & 7u]);

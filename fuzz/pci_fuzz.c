@@ -75,17 +75,11 @@
 #define CC_Q_SELECT 0x16u
 #define CC_Q_ENABLE 0x1cu
 
-struct pf_backend {
-    uint8_t dry;
-    uint8_t io;
-    uint8_t next;
-};
-
 static struct fz_port port;
 static struct avps_rng rng;
 static struct avps_vq_slot slots[QSLOTS];
 static struct avps_rng_backend rbe;
-static struct pf_backend be;
+static struct fz_backend be;
 static struct avps_pci pci;
 static struct avps_pci_msix_entry msix[PF_MSIX_MAX + GUARD];
 static uint64_t pba[AVPS_PCI_PBA_WORDS(PF_MSIX_MAX) + GUARD];
@@ -93,12 +87,6 @@ static uint16_t nvec;
 static struct pd_dev drv;
 static struct rd_queue rq;
 static bool with_level, with_msi;
-
-static void check_(int cond)
-{
-    if (!cond)
-        __builtin_trap();
-}
 
 static struct avps_dev *dev_(void)
 {
@@ -108,24 +96,6 @@ static struct avps_dev *dev_(void)
 static bool driver_ok_(void)
 {
     return (avps_dev_status(dev_()) & S_DRIVER_OK) != 0u;
-}
-
-static int pf_fill(void *ctx, void *buf, uint32_t len)
-{
-    struct pf_backend *b = ctx;
-    uint8_t *p = buf;
-
-    if (b->io > 0) {
-        b->io--;
-        return AVPS_E_IO;
-    }
-    if (b->dry > 0) {
-        b->dry--;
-        return AVPS_E_AGAIN;
-    }
-    for (uint32_t i = 0; i < len; i++)
-        p[i] = b->next++;
-    return (int)len;
 }
 
 static bool msix_enabled_(void)
@@ -149,27 +119,27 @@ static void on_dirty_(void *cookie, uint64_t gpa, uint64_t len)
 {
     (void)cookie;
     if (!driver_ok_())
-        check_(pre_driver_ok_write_ok_(gpa, len));
+        fz_trap_(pre_driver_ok_write_ok_(gpa, len));
 }
 
 /* An MSI-X message: only for a vector that exists and may be sent now. */
 static void on_msi_(void *cookie, uint32_t v)
 {
     (void)cookie;
-    check_(v < nvec);
-    check_(msix_enabled_() && (pci.msix_ctrl & 0x4000u) == 0u);
-    check_((pci.command & AVPS_PCI_CMD_BUS_MASTER) != 0u);
-    check_((msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) == 0u);
+    fz_trap_(v < nvec);
+    fz_trap_(msix_enabled_() && (pci.msix_ctrl & 0x4000u) == 0u);
+    fz_trap_((pci.command & AVPS_PCI_CMD_BUS_MASTER) != 0u);
+    fz_trap_((msix[v].ctrl & AVPS_PCI_MSIX_ENTRY_MASKED) == 0u);
 }
 
 static void on_inject_(void *cookie, uint32_t v)
 {
     (void)cookie;
     if (msix_enabled_()) {
-        check_(!with_msi); /* with inject_msi, MSI-X never uses inject */
+        fz_trap_(!with_msi); /* with inject_msi, MSI-X never uses inject */
         on_msi_(cookie, v);
     } else {
-        check_(!with_level && v == 9u); /* INTx edge on the configured line */
+        fz_trap_(!with_level && v == 9u); /* INTx edge on the configured line */
     }
 }
 
@@ -197,12 +167,12 @@ static void check_untouched_(void)
     if (fz_snap_same(&port))
         return;
     for (uint32_t a = fz_snap_diff(&port, 0); a < FZ_RAM; a = fz_snap_diff(&port, a + 1u))
-        check_(pre_driver_ok_write_ok_(a, 1));
+        fz_trap_(pre_driver_ok_write_ok_(a, 1));
 }
 
 static void check_rc_(int rc)
 {
-    check_(rc == AVPS_OK || AVPS_ERR_IS_GUEST(rc));
+    fz_trap_(rc == AVPS_OK || AVPS_ERR_IS_GUEST(rc));
 }
 
 /* The PCI_CFG window names the ISR byte. */
@@ -224,10 +194,10 @@ int __wrap_avps_pci_cfg_read(struct avps_pci *p, uint32_t off, unsigned int size
     rc = __real_avps_pci_cfg_read(p, off, size, value);
     check_rc_(rc);
     if (!was_ok)
-        check_(fz_snap_same(&port));
+        fz_trap_(fz_snap_same(&port));
     if (isr && rc == AVPS_OK) {
-        check_(avps_dev_isr(dev_()) == 0u);
-        check_((pci.win_data[0] & ~3u) == 0u && pci.win_data[0] == isr_before);
+        fz_trap_(avps_dev_isr(dev_()) == 0u);
+        fz_trap_((pci.win_data[0] & ~3u) == 0u && pci.win_data[0] == isr_before);
     }
     return rc;
 }
@@ -257,17 +227,17 @@ int __wrap_avps_pci_bar_read(struct avps_pci *p, unsigned int bar, uint64_t off,
     if (!was_ok)
         fz_snap(&port);
     rc = __real_avps_pci_bar_read(p, bar, off, size, value);
-    check_(rc == AVPS_OK || rc == AVPS_E_INVAL || AVPS_ERR_IS_GUEST(rc));
+    fz_trap_(rc == AVPS_OK || rc == AVPS_E_INVAL || AVPS_ERR_IS_GUEST(rc));
     if (!was_ok)
-        check_(fz_snap_same(&port));
+        fz_trap_(fz_snap_same(&port));
     if (rc == AVPS_OK && bar == AVPS_PCI_BAR && off == pci.off_isr && size == 1u) {
-        check_(*value == isr_before && isr_before <= 3u);
-        check_(avps_dev_isr(dev_()) == 0u);
+        fz_trap_(*value == isr_before && isr_before <= 3u);
+        fz_trap_(avps_dev_isr(dev_()) == 0u);
         if (with_level)
-            check_(port.level == 0);
+            fz_trap_(port.level == 0);
     }
     if (rc == AVPS_OK && bar == AVPS_PCI_BAR && off == pci.off_common + CC_Q_ENABLE && size == 2u)
-        check_(*value <= 1u);
+        fz_trap_(*value <= 1u);
     return rc;
 }
 
@@ -280,12 +250,12 @@ int __wrap_avps_pci_bar_write(struct avps_pci *p, unsigned int bar, uint64_t off
     if (!was_ok)
         fz_snap(&port);
     rc = __real_avps_pci_bar_write(p, bar, off, size, value);
-    check_(rc == AVPS_OK || rc == AVPS_E_INVAL || AVPS_ERR_IS_GUEST(rc));
+    fz_trap_(rc == AVPS_OK || rc == AVPS_E_INVAL || AVPS_ERR_IS_GUEST(rc));
     if (!was_ok && !driver_ok_())
         check_untouched_();
     if (rc == AVPS_OK && bar == AVPS_PCI_BAR && off == pci.off_common + CC_STATUS &&
         size == 1u && (uint8_t)value == 0u)
-        check_(avps_dev_status(dev_()) == 0u);
+        fz_trap_(avps_dev_status(dev_()) == 0u);
     return rc;
 }
 
@@ -295,7 +265,7 @@ static uint32_t cfg_(uint32_t off, unsigned int size)
 {
     uint32_t v = 0;
 
-    check_(__real_avps_pci_cfg_read(&pci, off, size, &v) == AVPS_OK);
+    fz_trap_(__real_avps_pci_cfg_read(&pci, off, size, &v) == AVPS_OK);
     return v;
 }
 
@@ -308,7 +278,7 @@ static uint64_t bar_(uint64_t off, unsigned int size)
 {
     uint64_t v = 0;
 
-    check_(__real_avps_pci_bar_read(&pci, AVPS_PCI_BAR, off, size, &v) == AVPS_OK);
+    fz_trap_(__real_avps_pci_bar_read(&pci, AVPS_PCI_BAR, off, size, &v) == AVPS_OK);
     return v;
 }
 
@@ -321,15 +291,15 @@ static void check_caps_(void)
     unsigned int n;
 
     memset(seen, 0, sizeof seen);
-    check_((cfg_(0x06, 2) & 0x10u) != 0u);
+    fz_trap_((cfg_(0x06, 2) & 0x10u) != 0u);
     for (n = 0; pos != 0u; n++) {
         const uint32_t dw0 = cfg_(pos, 4);
         const uint8_t id = (uint8_t)dw0;
         uint32_t len;
 
-        check_(n < 48u);
-        check_(pos >= 0x40u && pos <= 0xfcu && (pos & 3u) == 0u);
-        check_(!seen[pos / 4u]);
+        fz_trap_(n < 48u);
+        fz_trap_(pos >= 0x40u && pos <= 0xfcu && (pos & 3u) == 0u);
+        fz_trap_(!seen[pos / 4u]);
         seen[pos / 4u] = 1;
         if (id == 0x11u) {
             const uint32_t table = cfg_(pos + 4u, 4);
@@ -337,55 +307,55 @@ static void check_caps_(void)
 
             len = 12u;
             nmsix++;
-            check_(((dw0 >> 16) & 0x7ffu) + 1u == nvec);
-            check_((table & 7u) == AVPS_PCI_BAR && (pb & 7u) == AVPS_PCI_BAR);
-            check_((table & ~7u) == pci.off_msix && (pb & ~7u) == pci.off_pba);
-            check_((uint64_t)(table & ~7u) + 16u * nvec <= avps_pci_bar_size(&pci, 0));
-            check_((uint64_t)(pb & ~7u) + 8u * AVPS_PCI_PBA_WORDS(nvec) <=
+            fz_trap_(((dw0 >> 16) & 0x7ffu) + 1u == nvec);
+            fz_trap_((table & 7u) == AVPS_PCI_BAR && (pb & 7u) == AVPS_PCI_BAR);
+            fz_trap_((table & ~7u) == pci.off_msix && (pb & ~7u) == pci.off_pba);
+            fz_trap_((uint64_t)(table & ~7u) + 16u * nvec <= avps_pci_bar_size(&pci, 0));
+            fz_trap_((uint64_t)(pb & ~7u) + 8u * AVPS_PCI_PBA_WORDS(nvec) <=
                    avps_pci_bar_size(&pci, 0));
         } else {
             const uint32_t type = dw0 >> 24;
 
-            check_(id == 0x09u);
+            fz_trap_(id == 0x09u);
             len = (dw0 >> 16) & 0xffu;
-            check_(type >= 1u && type <= 5u && type != 4u);
+            fz_trap_(type >= 1u && type <= 5u && type != 4u);
             types[type]++;
-            check_(len == ((type == 2u || type == 5u) ? 20u : 16u));
+            fz_trap_(len == ((type == 2u || type == 5u) ? 20u : 16u));
             if (type != 5u) { /* PCI_CFG's bar/offset/length are the window */
                 const uint32_t off = cfg_(pos + 8u, 4);
                 const uint32_t length = cfg_(pos + 12u, 4);
 
-                check_((cfg_(pos + 4u, 4) & 0xffu) == AVPS_PCI_BAR);
-                check_(length > 0u && (uint64_t)off + length <= avps_pci_bar_size(&pci, 0));
-                check_(off == (type == 1u ? pci.off_common : type == 2u ? pci.off_notify
+                fz_trap_((cfg_(pos + 4u, 4) & 0xffu) == AVPS_PCI_BAR);
+                fz_trap_(length > 0u && (uint64_t)off + length <= avps_pci_bar_size(&pci, 0));
+                fz_trap_(off == (type == 1u ? pci.off_common : type == 2u ? pci.off_notify
                                                                         : pci.off_isr));
                 if (type == 2u)
-                    check_(cfg_(pos + 16u, 4) == pci.notify_mult);
+                    fz_trap_(cfg_(pos + 16u, 4) == pci.notify_mult);
             }
         }
-        check_(pos + len <= AVPS_PCI_CFG_SIZE);
+        fz_trap_(pos + len <= AVPS_PCI_CFG_SIZE);
         pos = (dw0 >> 8) & 0xffu;
     }
-    check_(types[1] == 1 && types[2] == 1 && types[3] == 1 && types[5] == 1);
-    check_(nmsix == (nvec != 0u ? 1u : 0u));
+    fz_trap_(types[1] == 1 && types[2] == 1 && types[3] == 1 && types[5] == 1);
+    fz_trap_(nmsix == (nvec != 0u ? 1u : 0u));
 }
 
 static void check_reset_state_(void)
 {
     static const uint16_t sels[] = {0, 1, 2, 0x7fff, 0xffff};
 
-    check_(avps_dev_isr(dev_()) == 0u);
+    fz_trap_(avps_dev_isr(dev_()) == 0u);
     for (unsigned int i = 0; i < sizeof sels / sizeof sels[0]; i++)
-        check_(avps_dev_queue_ready(dev_(), sels[i]) == 0u);
+        fz_trap_(avps_dev_queue_ready(dev_(), sels[i]) == 0u);
     if (bar_decodes_()) {
         const uint64_t keep = bar_(pci.off_common + CC_Q_SELECT, 2);
 
         for (unsigned int i = 0; i < sizeof sels / sizeof sels[0]; i++) {
-            check_(__real_avps_pci_bar_write(&pci, AVPS_PCI_BAR, pci.off_common + CC_Q_SELECT,
+            fz_trap_(__real_avps_pci_bar_write(&pci, AVPS_PCI_BAR, pci.off_common + CC_Q_SELECT,
                                              2, sels[i]) == AVPS_OK);
-            check_(bar_(pci.off_common + CC_Q_ENABLE, 2) == 0u);
+            fz_trap_(bar_(pci.off_common + CC_Q_ENABLE, 2) == 0u);
         }
-        check_(__real_avps_pci_bar_write(&pci, AVPS_PCI_BAR, pci.off_common + CC_Q_SELECT, 2,
+        fz_trap_(__real_avps_pci_bar_write(&pci, AVPS_PCI_BAR, pci.off_common + CC_Q_SELECT, 2,
                                          keep) == AVPS_OK);
     }
 }
@@ -394,41 +364,41 @@ static void check_all_(void)
 {
     const uint8_t isr = avps_dev_isr(dev_());
 
-    check_(cfg_(0x00, 4) == (0x1af4u | ((AVPS_PCI_DEVICE_ID_BASE + AVPS_VIRTIO_ID_RNG) << 16)));
-    check_(cfg_(0x08, 4) == (1u | (AVPS_PCI_CLASS_OTHER << 8)));
-    check_(cfg_(0x2c, 4) == (0x1af4u | ((AVPS_PCI_DEVICE_ID_BASE + AVPS_VIRTIO_ID_RNG) << 16)));
-    check_((cfg_(0x10, 4) & 0xfu) == 0x4u);
-    check_(cfg_(0x3d, 1) == 1u);
+    fz_trap_(cfg_(0x00, 4) == (0x1af4u | ((AVPS_PCI_DEVICE_ID_BASE + AVPS_VIRTIO_ID_RNG) << 16)));
+    fz_trap_(cfg_(0x08, 4) == (1u | (AVPS_PCI_CLASS_OTHER << 8)));
+    fz_trap_(cfg_(0x2c, 4) == (0x1af4u | ((AVPS_PCI_DEVICE_ID_BASE + AVPS_VIRTIO_ID_RNG) << 16)));
+    fz_trap_((cfg_(0x10, 4) & 0xfu) == 0x4u);
+    fz_trap_(cfg_(0x3d, 1) == 1u);
     check_caps_();
-    check_((isr & ~3u) == 0u);
-    check_(avps_dev_queue_ready(dev_(), 0) <= 1u);
+    fz_trap_((isr & ~3u) == 0u);
+    fz_trap_(avps_dev_queue_ready(dev_(), 0) <= 1u);
     if (bar_decodes_())
-        check_(bar_(pci.off_common + CC_Q_ENABLE, 2) <= 1u);
+        fz_trap_(bar_(pci.off_common + CC_Q_ENABLE, 2) <= 1u);
     /* pending bits only for existing vectors; nothing written past the storage */
     for (uint32_t w = 0; w < AVPS_PCI_PBA_WORDS(nvec); w++) {
         const uint32_t first = w * 64u;
         const uint64_t valid = nvec - first >= 64u ? UINT64_MAX : (1ull << (nvec - first)) - 1u;
 
-        check_((pba[w] & ~valid) == 0u);
+        fz_trap_((pba[w] & ~valid) == 0u);
         if (bar_decodes_())
-            check_(bar_(pci.off_pba + 8u * w, 8) == pba[w]);
+            fz_trap_(bar_(pci.off_pba + 8u * w, 8) == pba[w]);
     }
     for (uint32_t w = AVPS_PCI_PBA_WORDS(nvec); w < sizeof pba / sizeof pba[0]; w++)
-        check_(pba[w] == 0u);
+        fz_trap_(pba[w] == 0u);
     for (uint32_t v = nvec; v < sizeof msix / sizeof msix[0]; v++) {
         const uint8_t *b = (const uint8_t *)&msix[v];
 
         for (size_t i = 0; i < sizeof msix[v]; i++)
-            check_(b[i] == GUARD_BYTE);
+            fz_trap_(b[i] == GUARD_BYTE);
     }
     if (with_level) {
         const int want = !msix_enabled_() && (pci.command & AVPS_PCI_CMD_INTX_DISABLE) == 0u &&
                          isr != 0u;
 
-        check_(port.level == want && port.level == pci.intx_level);
+        fz_trap_(port.level == want && port.level == pci.intx_level);
     }
     if (!with_msi)
-        check_(port.msi_count == 0u);
+        fz_trap_(port.msi_count == 0u);
     if (avps_dev_status(dev_()) == 0u)
         check_reset_state_();
 }
@@ -576,14 +546,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         port.g.max_span = 1u + ((data[1] >> 3) & 7u);
 
     memset(&be, 0, sizeof be);
-    rbe.fill = pf_fill;
+    rbe.fill = fz_fill;
     rbe.ctx = &be;
     memset(&rc, 0, sizeof rc);
     rc.backend = &rbe;
     rc.slots = slots;
     rc.num_slots = QSLOTS;
     rc.queue_size_max = pf_qmax[(data[0] >> 5) & 7u];
-    check_(avps_rng_init(&rng, &port.host, &rc) == AVPS_OK);
+    fz_trap_(avps_rng_init(&rng, &port.host, &rc) == AVPS_OK);
     memset(msix, GUARD_BYTE, sizeof msix);
     memset(pba, 0, sizeof pba);
     memset(&pc_cfg, 0, sizeof pc_cfg);
@@ -593,7 +563,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pc_cfg.intx_line = 9;
     pc_cfg.notify_off_multiplier = pf_mult[data[1] & 3u];
     pc_cfg.notify_shared = (data[1] & 4u) != 0u;
-    check_(avps_pci_init(&pci, avps_rng_dev(&rng), &pc_cfg) == AVPS_OK);
+    fz_trap_(avps_pci_init(&pci, avps_rng_dev(&rng), &pc_cfg) == AVPS_OK);
     memset(&drv, 0, sizeof drv);
     drv.pci = &pci;
     memset(&rq, 0, sizeof rq);
@@ -684,10 +654,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!was_ok)
                 fz_snap(&port);
             r = avps_rng_resume(&rng);
-            check_(r >= 0 || r == AVPS_E_STATE);
+            fz_trap_(r >= 0 || r == AVPS_E_STATE);
             if (!was_ok) {
-                check_(r == AVPS_E_STATE);
-                check_(fz_snap_same(&port));
+                fz_trap_(r == AVPS_E_STATE);
+                fz_trap_(fz_snap_same(&port));
             }
             break;
         }
@@ -730,10 +700,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
                 if (!was_ok)
                     fz_snap(&port);
-                check_(avps_pci_reset(&pci) == AVPS_OK);
-                check_(avps_dev_status(dev_()) == 0u && pci.command == 0u);
+                fz_trap_(avps_pci_reset(&pci) == AVPS_OK);
+                fz_trap_(avps_dev_status(dev_()) == 0u && pci.command == 0u);
                 if (!was_ok)
-                    check_(fz_snap_same(&port));
+                    fz_trap_(fz_snap_same(&port));
                 memset(&drv, 0, sizeof drv); /* the driver must probe again */
                 drv.pci = &pci;
             } else {
