@@ -4,6 +4,8 @@
  *
  *   avps-vhost-user --socket-path /run/rng.sock --device rng[,source=random]
  *
+ * Device types plug in through struct dmn_type (daemon.h), one file each.
+ *
  * The pair repeats for more devices; each --device is served on the
  * --socket-path given just before it. One thread, one poll loop. SIGINT and
  * SIGTERM end it cleanly; a front-end that disconnects or dies is waited for
@@ -19,46 +21,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <avps/err.h>
-#include <avps/rng.h>
 #include <avps/version.h>
 
-#include "avps_vhost_user.h"
+#include "daemon.h"
 
 #define MAX_DEVICES 8
-#define RNG_QUEUE_MAX 32768u
+#define POLL_MAX (MAX_DEVICES * (2 + AVPS_VU_MAX_QUEUES + DMN_TYPE_FDS))
 
-enum rng_source { SRC_RANDOM, SRC_COUNTER };
-
-struct rng_state {
-    enum rng_source source;
-    uint8_t next; /* counter pattern: each byte is the previous plus one */
+static const struct dmn_type *const types[] = {
+    &dmn_rng,
 };
 
-struct served {
-    char path[108];
-    char spec[128];
-    char name[32];
-    int listen_fd;
-    struct avps_vu vu;
-    struct avps_rng rng;
-    struct avps_rng_backend rng_be;
-    struct rng_state rng_st;
-    struct avps_vq_slot slots[RNG_QUEUE_MAX];
-};
-
-static struct served devices[MAX_DEVICES];
+static struct dmn_dev devices[MAX_DEVICES];
 static int ndevices;
-static int verbosity;
+int dmn_verbosity;
 static volatile sig_atomic_t stop_requested;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void dmn_say(const char *fmt, ...)
 {
     va_list ap;
 
@@ -68,35 +52,97 @@ static void say(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static void log_cb(void *ctx, int level, const char *msg)
+void dmn_log_cb(void *ctx, int level, const char *msg)
 {
     (void)ctx;
     fprintf(stderr, "%s%s\n", level == 0 ? "error: " : "", msg);
+}
+
+void dmn_vu_init(struct dmn_dev *d)
+{
+    struct avps_vu_cfg vcfg;
+
+    memset(&vcfg, 0, sizeof vcfg);
+    vcfg.name = d->name;
+    vcfg.log = dmn_log_cb;
+    vcfg.verbosity = dmn_verbosity;
+    avps_vu_init(&d->vu, &vcfg);
+}
+
+int dmn_next_opt(char **opts, char **key, char **val)
+{
+    char *opt, *eq;
+
+    while (*opts != NULL && **opts != '\0') {
+        opt = *opts;
+        eq = strchr(opt, ',');
+        if (eq != NULL) {
+            *eq = '\0';
+            *opts = eq + 1;
+        } else {
+            *opts = NULL;
+        }
+        if (*opt == '\0')
+            continue; /* "a=1,,b=2" */
+        eq = strchr(opt, '=');
+        if (eq == NULL) {
+            dmn_say("error: device option '%s' needs a value (OPT=VAL)", opt);
+            return -1;
+        }
+        *eq = '\0';
+        *key = opt;
+        *val = eq + 1;
+        return 1;
+    }
+    return 0;
+}
+
+int dmn_parse_u64(const struct dmn_dev *d, const char *key, const char *val, uint64_t lo,
+                  uint64_t hi, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(val, &end, 0);
+    if (errno != 0 || end == val || *end != '\0' || val[0] == '-' || v < lo || v > hi) {
+        dmn_say("error: %s: %s must be %llu..%llu", d->type->name, key, (unsigned long long)lo,
+                (unsigned long long)hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int dmn_parse_bool(const struct dmn_dev *d, const char *key, const char *val, int *out)
+{
+    static const char *const yes[] = {"on", "yes", "true", "1"};
+    static const char *const no[] = {"off", "no", "false", "0"};
+
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcmp(val, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcmp(val, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    dmn_say("error: %s: %s must be on or off", d->type->name, key);
+    return -1;
+}
+
+int dmn_unknown_opt(const struct dmn_dev *d, const char *key, const char *val)
+{
+    dmn_say("error: unknown %s option '%s=%s'", d->type->name, key, val);
+    return -1;
 }
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static int rng_fill(void *ctx, void *buf, uint32_t len)
-{
-    struct rng_state *st = ctx;
-    uint8_t *b = buf;
-
-    if (st->source == SRC_COUNTER) {
-        for (uint32_t i = 0; i < len; i++)
-            b[i] = st->next++;
-        return (int)len;
-    }
-    {
-        ssize_t r = getrandom(buf, len, GRND_NONBLOCK);
-
-        if (r < 0)
-            return errno == EAGAIN ? AVPS_E_AGAIN : AVPS_E_IO;
-        return r == 0 ? AVPS_E_AGAIN : (int)r;
-    }
 }
 
 static void usage(FILE *f)
@@ -107,96 +153,57 @@ static void usage(FILE *f)
             "\n"
             "Serves libavps VIRTIO devices to vhost-user front-ends, one device per socket.\n"
             "\n"
-            "devices:\n"
-            "  rng     entropy device (virtio-rng). Options:\n"
-            "            source=random   bytes from the kernel's getrandom() (default)\n"
-            "            source=counter  deterministic test pattern 00 01 02 ... (tests only)\n"
-            "            queue-size=N    largest queue size accepted (default and max %u)\n"
+            "devices:\n");
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        fputs(types[i]->help, f);
+    fprintf(f,
             "\n"
             "options:\n"
             "  -s, --socket-path PATH  Unix socket the next --device is served on\n"
             "  -d, --device SPEC       a device, as above\n"
             "  -v, --verbose           log connections and negotiation (twice: every message)\n"
             "  -h, --help              this text\n"
-            "  -V, --version           print the version\n",
-            RNG_QUEUE_MAX);
+            "  -V, --version           print the version\n");
 }
 
-/* Parse "rng,source=counter,queue-size=64" and set the device up. */
-static int setup_device(struct served *s)
+/* Find the type of "TYPE[,opts]" and let it set the device up. */
+static int setup_device(struct dmn_dev *d)
 {
-    char spec[sizeof s->spec];
-    char *save = NULL;
-    char *type;
-    char *opt;
-    unsigned long qsize = RNG_QUEUE_MAX; /* the front-end picks the size */
-    struct avps_vu_cfg vcfg;
-    struct avps_rng_cfg rcfg;
-    int err;
+    char *comma;
+    char *opts = NULL;
+    char spec[DMN_SPEC_MAX];
 
-    snprintf(spec, sizeof spec, "%s", s->spec);
-    type = strtok_r(spec, ",", &save);
-    if (type == NULL || strcmp(type, "rng") != 0) {
-        say("error: unknown device type '%s' (known: rng)", type != NULL ? type : "");
+    snprintf(spec, sizeof spec, "%s", d->spec);
+    comma = strchr(spec, ',');
+    if (comma != NULL) {
+        *comma = '\0';
+        opts = comma + 1;
+    }
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (strcmp(spec, types[i]->name) == 0)
+            d->type = types[i];
+    }
+    if (d->type == NULL) {
+        char known[256] = "";
+
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+            strncat(known, i == 0 ? "" : ", ", sizeof known - strlen(known) - 1);
+            strncat(known, types[i]->name, sizeof known - strlen(known) - 1);
+        }
+        dmn_say("error: unknown device type '%s' (known: %s)", spec, known);
         return -1;
     }
-    s->rng_st.source = SRC_RANDOM;
-    while ((opt = strtok_r(NULL, ",", &save)) != NULL) {
-        char *eq = strchr(opt, '=');
-        char *end = NULL;
-
-        if (eq == NULL) {
-            say("error: device option '%s' needs a value (OPT=VAL)", opt);
-            return -1;
-        }
-        *eq++ = '\0';
-        if (strcmp(opt, "source") == 0 && strcmp(eq, "random") == 0) {
-            s->rng_st.source = SRC_RANDOM;
-        } else if (strcmp(opt, "source") == 0 && strcmp(eq, "counter") == 0) {
-            s->rng_st.source = SRC_COUNTER;
-        } else if (strcmp(opt, "queue-size") == 0) {
-            errno = 0;
-            qsize = strtoul(eq, &end, 0);
-            if (errno != 0 || end == eq || *end != '\0' || qsize == 0 || qsize > RNG_QUEUE_MAX) {
-                say("error: queue-size must be 1..%u", RNG_QUEUE_MAX);
-                return -1;
-            }
-        } else {
-            say("error: unknown rng option '%s=%s'", opt, eq);
-            return -1;
-        }
-    }
-    snprintf(s->name, sizeof s->name, "rng%d", (int)(s - devices));
-    memset(&vcfg, 0, sizeof vcfg);
-    vcfg.name = s->name;
-    vcfg.log = log_cb;
-    vcfg.verbosity = verbosity;
-    avps_vu_init(&s->vu, &vcfg);
-    s->rng_be.fill = rng_fill;
-    s->rng_be.ctx = &s->rng_st;
-    memset(&rcfg, 0, sizeof rcfg);
-    rcfg.common.dev_id = (uint32_t)(s - devices);
-    rcfg.backend = &s->rng_be;
-    rcfg.slots = s->slots;
-    rcfg.num_slots = RNG_QUEUE_MAX;
-    rcfg.queue_size_max = (uint16_t)qsize;
-    err = avps_rng_init(&s->rng, avps_vu_host(&s->vu), &rcfg);
-    if (err == AVPS_OK)
-        err = avps_vu_attach(&s->vu, avps_rng_dev(&s->rng));
-    if (err != AVPS_OK) {
-        say("error: rng setup failed: %s", avps_strerror(err));
-        return -1;
-    }
-    return 0;
+    snprintf(d->name, sizeof d->name, "%s%d", d->type->name, d->index);
+    return d->type->setup(d, opts);
 }
 
-static int listen_on(struct served *s)
+static int listen_on(struct dmn_dev *s)
 {
     struct sockaddr_un sa;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     if (fd < 0) {
-        say("error: socket: %s", strerror(errno));
+        dmn_say("error: socket: %s", strerror(errno));
         return -1;
     }
     memset(&sa, 0, sizeof sa);
@@ -204,40 +211,52 @@ static int listen_on(struct served *s)
     memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
     unlink(s->path);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1) != 0) {
-        say("error: cannot listen on %s: %s", s->path, strerror(errno));
+        dmn_say("error: cannot listen on %s: %s", s->path, strerror(errno));
         close(fd);
         return -1;
     }
     s->listen_fd = fd;
-    if (verbosity > 0)
-        say("%s: listening on %s (%s)", s->name, s->path, s->spec);
+    if (dmn_verbosity > 0)
+        dmn_say("%s: listening on %s (%s)", s->name, s->path, s->spec);
     return 0;
 }
 
 static int serve(const sigset_t *unblocked)
 {
-    struct pollfd pfd[MAX_DEVICES * (2 + AVPS_VU_MAX_QUEUES)];
-    int owner[MAX_DEVICES * (2 + AVPS_VU_MAX_QUEUES)];
-    int qidx[MAX_DEVICES * (2 + AVPS_VU_MAX_QUEUES)];
+    static struct pollfd pfd[POLL_MAX];
+    static int owner[POLL_MAX];
+    static int qidx[POLL_MAX]; /* -2 listen, -1 connection, >=0 queue, -3 backend */
 
     while (!stop_requested) {
         unsigned int n = 0;
         int r;
 
         for (int d = 0; d < ndevices; d++) {
-            struct served *s = &devices[d];
+            struct dmn_dev *s = &devices[d];
+            unsigned int k;
 
             if (!avps_vu_connected(&s->vu)) {
                 pfd[n].fd = s->listen_fd;
                 pfd[n].events = POLLIN;
+                pfd[n].revents = 0;
                 owner[n] = d;
                 qidx[n] = -2;
                 n++;
             } else {
-                unsigned int k = avps_vu_pollfds(&s->vu, &pfd[n], &qidx[n]);
-
+                k = avps_vu_pollfds(&s->vu, &pfd[n], &qidx[n]);
                 for (unsigned int j = 0; j < k; j++)
                     owner[n + j] = d;
+                n += k;
+            }
+            /* The backend's own fds are polled connected or not: I/O that
+             * was under way when the front-end left still completes. */
+            if (s->type->pollfds != NULL) {
+                k = s->type->pollfds(s, &pfd[n], DMN_TYPE_FDS);
+                for (unsigned int j = 0; j < k; j++) {
+                    owner[n + j] = d;
+                    qidx[n + j] = -3;
+                    pfd[n + j].revents = 0;
+                }
                 n += k;
             }
         }
@@ -246,14 +265,18 @@ static int serve(const sigset_t *unblocked)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            say("error: poll: %s", strerror(errno));
+            dmn_say("error: poll: %s", strerror(errno));
             return 1;
         }
         for (unsigned int j = 0; j < n; j++) {
-            struct served *s = &devices[owner[j]];
+            struct dmn_dev *s = &devices[owner[j]];
 
             if (pfd[j].revents == 0)
                 continue;
+            if (qidx[j] == -3) {
+                s->type->event(s, pfd[j].fd, pfd[j].revents);
+                continue;
+            }
             if (qidx[j] == -2) {
                 int c = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
@@ -291,32 +314,33 @@ int main(int argc, char **argv)
         switch (c) {
         case 's':
             if (strlen(optarg) >= sizeof devices[0].path) {
-                say("error: socket path too long: %s", optarg);
+                dmn_say("error: socket path too long: %s", optarg);
                 return 2;
             }
             pending_path = optarg;
             break;
         case 'd':
             if (pending_path == NULL) {
-                say("error: --device %s has no --socket-path before it", optarg);
+                dmn_say("error: --device %s has no --socket-path before it", optarg);
                 return 2;
             }
             if (ndevices == MAX_DEVICES) {
-                say("error: at most %d devices", MAX_DEVICES);
+                dmn_say("error: at most %d devices", MAX_DEVICES);
                 return 2;
             }
             if (strlen(optarg) >= sizeof devices[0].spec) {
-                say("error: device spec too long");
+                dmn_say("error: device spec too long");
                 return 2;
             }
             snprintf(devices[ndevices].path, sizeof devices[0].path, "%s", pending_path);
             snprintf(devices[ndevices].spec, sizeof devices[0].spec, "%s", optarg);
             devices[ndevices].listen_fd = -1;
+            devices[ndevices].index = ndevices;
             ndevices++;
             pending_path = NULL;
             break;
         case 'v':
-            verbosity++;
+            dmn_verbosity++;
             break;
         case 'h':
             usage(stdout);
@@ -333,12 +357,12 @@ int main(int argc, char **argv)
         }
     }
     if (optind != argc) {
-        say("error: unexpected argument '%s'", argv[optind]);
+        dmn_say("error: unexpected argument '%s'", argv[optind]);
         usage(stderr);
         return 2;
     }
     if (ndevices == 0 || pending_path != NULL) {
-        say("error: give at least one --socket-path PATH --device TYPE pair");
+        dmn_say("error: give at least one --socket-path PATH --device TYPE pair");
         usage(stderr);
         return 2;
     }
@@ -347,7 +371,7 @@ int main(int argc, char **argv)
             return 2;
         for (int e = 0; e < d; e++) {
             if (strcmp(devices[e].path, devices[d].path) == 0) {
-                say("error: socket path %s used twice", devices[d].path);
+                dmn_say("error: socket path %s used twice", devices[d].path);
                 return 2;
             }
         }
@@ -370,11 +394,13 @@ int main(int argc, char **argv)
     rc = serve(&unblocked);
     for (int d = 0; d < ndevices; d++) {
         avps_vu_disconnect(&devices[d].vu);
+        if (devices[d].type != NULL && devices[d].type->teardown != NULL)
+            devices[d].type->teardown(&devices[d]);
         if (devices[d].listen_fd >= 0)
             close(devices[d].listen_fd);
         unlink(devices[d].path);
     }
-    if (verbosity > 0)
-        say("stopped");
+    if (dmn_verbosity > 0)
+        dmn_say("stopped");
     return rc;
 }
