@@ -123,6 +123,47 @@ struct avps_vq_state {
     uint16_t first_seq;  /**< Order number of the oldest in-flight buffer (slots' seq). */
 };
 
+/** A ring descriptor as the driver wrote it (packed layout), for journals. */
+struct avps_vq_desc {
+    uint64_t addr;  /**< Buffer (or indirect table) address. */
+    uint32_t len;   /**< Its length. */
+    uint16_t id;    /**< Buffer id field. */
+    uint16_t flags; /**< AVPS_VRING_DESC_F_* and the packed AVAIL/USED bits. */
+};
+
+/**
+ * Optional journal of the buffers in flight, kept outside the ring so a
+ * restarted device can take them again (vhost-user's inflight region, a
+ * partition restart journal). The engine calls it with the queue's calls
+ * serialised, from avps_vq_pop(), avps_vq_skip() and the push functions. All
+ * members are required when a journal is attached.
+ */
+struct avps_vq_journal {
+    /** Packed layout: descriptor i (0, 1, ...) of the chain being taken, as
+     *  read from the ring (a copy). Then taken() or abort() follows. */
+    void (*desc)(void *ctx, uint16_t i, const struct avps_vq_desc *d);
+    /** The chain with this id (split: head index; packed: buffer id, ndesc
+     *  ring entries) is in flight now. */
+    void (*taken)(void *ctx, uint16_t id, uint16_t ndesc);
+    /** The chain being taken is not in flight after all (left in the ring,
+     *  or malformed and returned at once): forget the desc() calls since the
+     *  last taken(). */
+    void (*abort)(void *ctx);
+    /** These buffers' used entries are written; the used index (split) or
+     *  the first used flags (packed) are not yet. Also called for malformed
+     *  chains returned with length 0, which were never taken(). */
+    void (*used_begin)(void *ctx, const struct avps_vq_used *used, size_t n);
+    /** ...and are now visible to the driver; the device's used position is
+     *  now used_idx (split: free-running index; packed: ring position) with
+     *  wrap counter used_wrap (packed). */
+    void (*used_end)(void *ctx, const struct avps_vq_used *used, size_t n, uint16_t used_idx,
+                     uint8_t used_wrap);
+    /** Packed layout, resubmission: descriptor i of the in-flight buffer id as
+     *  the journal recorded it. Returns 1 when d was filled, 0 when the buffer
+     *  has no descriptor i. The answer is checked like ring data. */
+    int (*fetch)(void *ctx, uint16_t id, uint16_t i, struct avps_vq_desc *d);
+};
+
 /** The queue object. Caller-allocated; all members are private. */
 struct avps_vq {
     /** @cond PRIVATE */
@@ -161,6 +202,11 @@ struct avps_vq {
     uint32_t unsignalled;   /* entries pushed since the last notification decision */
     uint16_t pop_seq;       /* order number of the next chain taken */
     uint16_t done_seq;      /* IN_ORDER: order number expected next at push */
+    const struct avps_vq_journal *jr; /* optional in-flight journal */
+    void *jr_ctx;
+    const struct avps_vq_resub *resub; /* to take again before the ring, in order */
+    uint32_t resub_n;
+    uint32_t resub_pos;
     struct avps_vq_stats stats;
     /** @endcond */
 };
@@ -366,6 +412,59 @@ int avps_vq_save(const struct avps_vq *vq, struct avps_vq_state *st);
  * With the queue quiesced.
  */
 int avps_vq_restore(struct avps_vq *vq, const struct avps_vq_state *st);
+
+/**
+ * @brief Attach (or with NULL detach) a journal of the buffers in flight.
+ *
+ * From now on every chain taken and every buffer returned is told to the
+ * journal, so that after a restart the buffers still in flight can be taken
+ * again with avps_vq_resubmit() (vhost-user INFLIGHT_SHMFD).
+ * @param[in,out] vq   Queue bound by avps_vq_init().
+ * @param[in]     jr   Journal ops (every member set), or NULL; must outlive vq.
+ * @param[in]     ctx  Passed to jr.
+ * @retval AVPS_OK       Attached.
+ * @retval AVPS_E_INVAL  jr lacks a member.
+ * @par Context
+ * With the queue quiesced. Survives avps_vq_reset() and avps_vq_enable().
+ */
+int avps_vq_set_journal(struct avps_vq *vq, const struct avps_vq_journal *jr, void *ctx);
+
+/** One buffer to take again after a restart (avps_vq_resubmit()). */
+struct avps_vq_resub {
+    uint16_t id;    /**< Buffer id (split: head index). */
+    uint16_t ndesc; /**< Packed: ring entries it occupies (its descriptors in the
+                         journal); split: 1. */
+};
+
+/**
+ * @brief Hand out these buffers again before any new one: after a restart,
+ *        the buffers a journal says were in flight.
+ *
+ * Call on an enabled queue restored at the device's used position with no
+ * buffer in flight (avps_vq_restore() with last_avail equal to used_idx). The
+ * queue's next available position moves past the listed buffers (split: n
+ * entries; packed: the sum of their ndesc), and avps_vq_pop() then takes each
+ * in the given order before looking at the ring: split buffers are read from
+ * the descriptor table starting at their head, packed buffers through the
+ * journal's fetch(). Each is checked like a new chain: a malformed one (for
+ * packed, also one whose journal gives fewer than ndesc descriptors) is
+ * returned with length 0; an id out of range or already in flight is
+ * reported and passed over.
+ * @param[in,out] vq    Enabled queue.
+ * @param[in]     list  The buffers, oldest first; must stay valid until they
+ *                      are all taken (or the queue is reset).
+ * @param[in]     n     Count.
+ * @retval AVPS_OK             Queued for resubmission.
+ * @retval AVPS_E_INVAL        Packed without a journal (avps_vq_set_journal()).
+ * @retval AVPS_E_STATE        The queue is not enabled, is broken, has buffers in
+ *                             flight or is not at its used position.
+ * @retval AVPS_E_GUEST_STATE  The list does not fit the ring (more buffers or,
+ *                             packed, more entries than the queue size; an ndesc
+ *                             of 0; split, an ndesc other than 1); nothing changed.
+ * @par Context
+ * With the queue quiesced, before the device serves it.
+ */
+int avps_vq_resubmit(struct avps_vq *vq, const struct avps_vq_resub *list, uint32_t n);
 
 /**
  * @brief Copy bytes out of a request's device-readable part, as one stream

@@ -33,6 +33,20 @@ static inline uint16_t load_flags_(const struct avps_vq *vq, uint16_t pos)
     return avps_shm_load16_(&d->flags);
 }
 
+/* Tell the journal about descriptor i of the chain being taken: the copy we
+ * read, with the flags we read first (the only ones we act on). */
+static void packed_journal_desc_(const struct avps_vq *vq, uint16_t i,
+                                 const struct avps_pvirtq_desc *raw, uint16_t flags)
+{
+    struct avps_vq_desc d;
+
+    d.addr = avps_from_le64(raw->addr);
+    d.len = avps_from_le32(raw->len);
+    d.id = avps_from_le16(raw->id);
+    d.flags = flags;
+    vq->jr->desc(vq->jr_ctx, i, &d);
+}
+
 int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 {
     const struct avps_pvirtq_desc *ring = ring_(vq);
@@ -73,6 +87,9 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         /* Fields only after the flags said the descriptor is ours. */
         AVPS_RMB();
         avps_shm_copy_in_(&raw, &ring[pos], sizeof raw);
+        if (vq->jr != NULL) {
+            packed_journal_desc_(vq, ndesc, &raw, flags);
+        }
         ndesc++;
         if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
             /* §2.8.7: an indirect descriptor stands alone in its list. */
@@ -122,6 +139,50 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     if (!w.nospc || (w.err != 0)) {
         vq->last_avail = pos;
         vq->avail_wrap = wrap;
+    }
+    c.id = id;
+    c.ndesc = ndesc;
+    return avps_vq_finish_chain_(vq, &w, &c);
+}
+
+/* A buffer in flight before a restart. Its ring entries may have been
+ * overwritten by used descriptors since, so its descriptors come from the
+ * journal, which the peer could have written: each one is checked as ring
+ * data, and the list must have the ndesc entries its ring position says. */
+int avps_packed_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
+                              uint16_t id, uint16_t ndesc)
+{
+    struct avps_walk_ w;
+    struct avps_chain_ c;
+    bool indirect = false;
+
+    avps_walk_init_(&w, vq, req, skip);
+    w.journal = false; /* the journal has it already */
+    if (((uint32_t)vq->inflight_desc + ndesc) > vq->size) {
+        return avps_vq_fail_(vq, AVPS_E_GUEST_LOOP, id, ndesc);
+    }
+    for (uint16_t i = 0; i < ndesc; i++) {
+        struct avps_vq_desc d;
+
+        if (vq->jr->fetch(vq->jr_ctx, id, i, &d) != 1) {
+            avps_walk_error_(&w, AVPS_E_GUEST_DESC, i);
+            break;
+        }
+        if (indirect) {
+            /* §2.8.7: an indirect descriptor stands alone in its list. */
+            avps_walk_error_(&w, AVPS_E_GUEST_DESC, d.flags);
+        } else if ((d.flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
+            indirect = true;
+            if (i != 0u) {
+                avps_walk_error_(&w, AVPS_E_GUEST_DESC, d.flags);
+            } else {
+                (void)avps_walk_indirect_(&w, d.addr, d.len, true);
+            }
+        } else if (w.err == 0) {
+            (void)avps_walk_buf_(&w, d.addr, d.len, (d.flags & AVPS_VRING_DESC_F_WRITE) != 0u);
+        } else {
+            /* An earlier descriptor failed. */
+        }
     }
     c.id = id;
     c.ndesc = ndesc;

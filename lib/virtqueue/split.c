@@ -39,15 +39,54 @@ static int split_avail_idx_(struct avps_vq *vq, uint16_t *out)
     return AVPS_OK;
 }
 
-int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+/* Walk the chain that starts at head (already checked < size). */
+static inline void split_walk_(struct avps_vq *vq, struct avps_walk_ *w, uint16_t head)
 {
     const struct avps_vring_desc *ring =
         (const struct avps_vring_desc *)vq->ring_hva[AVPS_VQ_AREA_DESC];
+    uint16_t idx = head;
+
+    /* Bounded: every pass either visits a buffer descriptor (walk_buf fails
+     * after size of them) or enters the one indirect table and leaves. */
+    for (;;) {
+        struct avps_vring_desc raw;
+        uint16_t flags;
+
+        avps_vq_inval_(vq, &ring[idx], 16u);
+        avps_shm_copy_in_(&raw, &ring[idx], sizeof raw);
+        flags = avps_from_le16(raw.flags);
+        if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
+            /* §2.7.5.3: a table ends the chain; INDIRECT with NEXT is
+             * forbidden; the WRITE flag of this descriptor is ignored. */
+            if ((flags & AVPS_VRING_DESC_F_NEXT) != 0u) {
+                avps_walk_error_(w, AVPS_E_GUEST_DESC, flags);
+            } else {
+                (void)avps_walk_indirect_(w, avps_from_le64(raw.addr),
+                                          avps_from_le32(raw.len), false);
+            }
+            break;
+        }
+        if (avps_walk_buf_(w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
+                           (flags & AVPS_VRING_DESC_F_WRITE) != 0u) != AVPS_OK) {
+            break;
+        }
+        if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u) {
+            break;
+        }
+        idx = avps_from_le16(raw.next);
+        if (idx >= vq->size) {
+            avps_walk_error_(w, AVPS_E_GUEST_DESC, idx);
+            break;
+        }
+    }
+}
+
+int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+{
     const struct avps_vring_avail *av = avail_(vq);
     struct avps_walk_ w;
     struct avps_chain_ c;
     uint16_t head;
-    uint16_t idx;
 
     if (vq->last_avail == vq->shadow_avail) {
         int err = split_avail_idx_(vq, &vq->shadow_avail);
@@ -87,46 +126,33 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     }
 
     avps_walk_init_(&w, vq, req, skip);
-    idx = head;
-    /* Bounded: every pass either visits a buffer descriptor (walk_buf fails
-     * after size of them) or enters the one indirect table and leaves. */
-    for (;;) {
-        struct avps_vring_desc raw;
-        uint16_t flags;
-
-        avps_vq_inval_(vq, &ring[idx], 16u);
-        avps_shm_copy_in_(&raw, &ring[idx], sizeof raw);
-        flags = avps_from_le16(raw.flags);
-        if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
-            /* §2.7.5.3: a table ends the chain; INDIRECT with NEXT is
-             * forbidden; the WRITE flag of this descriptor is ignored. */
-            if ((flags & AVPS_VRING_DESC_F_NEXT) != 0u) {
-                avps_walk_error_(&w, AVPS_E_GUEST_DESC, flags);
-            } else {
-                (void)avps_walk_indirect_(&w, avps_from_le64(raw.addr),
-                                          avps_from_le32(raw.len), false);
-            }
-            break;
-        }
-        if (avps_walk_buf_(&w, avps_from_le64(raw.addr), avps_from_le32(raw.len),
-                           (flags & AVPS_VRING_DESC_F_WRITE) != 0u) != AVPS_OK) {
-            break;
-        }
-        if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u) {
-            break;
-        }
-        idx = avps_from_le16(raw.next);
-        if (idx >= vq->size) {
-            avps_walk_error_(&w, AVPS_E_GUEST_DESC, idx);
-            break;
-        }
-    }
+    split_walk_(vq, &w, head);
 
     /* Consumed, so never parsed again; only a chain that merely did not fit
      * the caller's array stays in the ring. */
     if (!w.nospc || (w.err != 0)) {
         vq->last_avail++;
     }
+    c.id = head;
+    c.ndesc = 1u;
+    return avps_vq_finish_chain_(vq, &w, &c);
+}
+
+/* A buffer in flight before a restart: its chain is still in the descriptor
+ * table (the driver may not touch it until it is used); the available ring
+ * entry that named it is already behind last_avail. */
+int avps_split_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
+                             uint16_t head)
+{
+    struct avps_walk_ w;
+    struct avps_chain_ c;
+
+    if (vq->inflight >= vq->size) {
+        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, head, vq->inflight);
+    }
+    avps_walk_init_(&w, vq, req, skip);
+    w.journal = false; /* the journal has it already */
+    split_walk_(vq, &w, head);
     c.id = head;
     c.ndesc = 1u;
     return avps_vq_finish_chain_(vq, &w, &c);

@@ -81,6 +81,9 @@ static void vq_clear_state_(struct avps_vq *vq, bool slots)
     vq->done_seq = 0;
     vq->kick_off = 0;
     vq->event_armed = 0;
+    vq->resub = NULL;
+    vq->resub_n = 0;
+    vq->resub_pos = 0;
 }
 
 void avps_vq_reset(struct avps_vq *vq)
@@ -432,10 +435,17 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
     if (vq->in_order && (vq->inflight != 0u)) {
         return avps_vq_fail_(vq, w->err, c->id, w->err_val);
     }
+    struct avps_vq_used u;
+
     vq->stats.guest_errors++;
     vq->stats.dropped++;
     avps_report_(vq->host, avps_err_event_(w->err), vq->dev_id, a, w->err_val);
     avps_report_(vq->host, AVPS_EV_CHAIN_DROPPED, vq->dev_id, a, (uint64_t)(int64_t)w->err);
+    u.id = c->id;
+    u.len = 0;
+    if (vq->jr != NULL) {
+        vq->jr->used_begin(vq->jr_ctx, &u, 1u);
+    }
 #if AVPS_CONFIG_ENABLE_PACKED
     if (vq->packed != 0u) {
         avps_packed_put_used_(vq, c->id, 0u, c->ndesc);
@@ -446,6 +456,9 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
         avps_split_put_used_(vq, 0u, c->id, 0u);
         avps_split_publish_(vq, 1u);
         vq->unsignalled++;
+    }
+    if (vq->jr != NULL) {
+        vq->jr->used_end(vq->jr_ctx, &u, 1u, vq->used_idx, vq->used_wrap);
     }
     vq->pop_seq++;
     vq->done_seq++;
@@ -460,12 +473,21 @@ int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
 
     if (w->err != 0) {
         avps_walk_release_(w);
+        if (w->journal) {
+            vq->jr->abort(vq->jr_ctx);
+        }
         return vq_drop_(vq, w, c);
     }
     if (w->nospc) {
         avps_walk_release_(w);
+        if (w->journal) {
+            vq->jr->abort(vq->jr_ctx);
+        }
         req->id = c->id;
         return AVPS_E_NOSPC;
+    }
+    if (w->journal) {
+        vq->jr->taken(vq->jr_ctx, c->id, c->ndesc);
     }
     slot->ndesc = c->ndesc;
     slot->wr_len = (uint32_t)w->wr_len;
@@ -480,27 +502,66 @@ int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
     return 1;
 }
 
+/* Take the next buffer of the resubmission list. An id the journal got
+ * wrong (out of range, already in flight) is reported and passed over. */
+static int vq_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+{
+    const uint16_t id = vq->resub[vq->resub_pos].id;
+    int r;
+
+    if ((id >= vq->size) || (vq->slots[id].ndesc != 0u)) {
+        vq->resub_pos++;
+        vq->stats.guest_errors++;
+        avps_report_(vq->host, AVPS_EV_GUEST_INDEX, vq->dev_id, avps_vq_ev_a_(vq, id), id);
+        return AVPS_VQ_PASSED_;
+    }
+#if AVPS_CONFIG_ENABLE_PACKED
+    if (vq->packed != 0u) {
+        r = avps_packed_resubmit_one_(vq, req, skip, id, vq->resub[vq->resub_pos].ndesc);
+    } else {
+        r = avps_split_resubmit_one_(vq, req, skip, id);
+    }
+#else
+    r = avps_split_resubmit_one_(vq, req, skip, id);
+#endif
+    /* Only a buffer that did not fit the caller's array is tried again. */
+    if (r != AVPS_E_NOSPC) {
+        vq->resub_pos++;
+    }
+    return r;
+}
+
+static int vq_pop_ring_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+{
+#if AVPS_CONFIG_ENABLE_PACKED
+    if (vq->packed != 0u) {
+        return avps_packed_pop_one_(vq, req, skip);
+    }
+#endif
+    return avps_split_pop_one_(vq, req, skip);
+}
+
 static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 {
-    /* Each dropped chain consumes ring entries, so this ends; the bound also
-     * keeps a guest that keeps publishing bad chains from holding us here. */
-    for (uint32_t round = 0; round <= vq->size; round++) {
+    uint32_t round = 0;
+
+    /* Each dropped chain consumes ring entries and each resubmission entry
+     * is taken once, so this ends; the bound on ring chains also keeps a
+     * guest that keeps publishing bad chains from holding us here. */
+    while (round <= vq->size) {
         int r;
 
         req->n_rd = 0;
         req->n_wr = 0;
         req->rd_len = 0;
         req->wr_len = 0;
-#if AVPS_CONFIG_ENABLE_PACKED
-        if (vq->packed != 0u) {
-            r = avps_packed_pop_one_(vq, req, skip);
+        if (vq->resub_pos < vq->resub_n) {
+            r = vq_resubmit_one_(vq, req, skip);
         } else {
-            r = avps_split_pop_one_(vq, req, skip);
+            r = vq_pop_ring_(vq, req, skip);
+            round++;
         }
-#else
-        r = avps_split_pop_one_(vq, req, skip);
-#endif
-        if (r != AVPS_VQ_DROPPED_) {
+        if ((r != AVPS_VQ_DROPPED_) && (r != AVPS_VQ_PASSED_)) {
             return r;
         }
     }
@@ -531,6 +592,61 @@ int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
         *id = req.id;
     }
     return r;
+}
+
+int avps_vq_set_journal(struct avps_vq *vq, const struct avps_vq_journal *jr, void *ctx)
+{
+    AVPS_ASSERT(vq != NULL);
+    if ((jr != NULL) &&
+        ((jr->desc == NULL) || (jr->taken == NULL) || (jr->abort == NULL) ||
+         (jr->used_begin == NULL) || (jr->used_end == NULL) || (jr->fetch == NULL))) {
+        return AVPS_E_INVAL;
+    }
+    vq->jr = jr;
+    vq->jr_ctx = ctx;
+    return AVPS_OK;
+}
+
+int avps_vq_resubmit(struct avps_vq *vq, const struct avps_vq_resub *list, uint32_t n)
+{
+    uint32_t entries = 0;
+
+    AVPS_ASSERT((vq != NULL) && ((list != NULL) || (n == 0u)));
+    if (!vq->enabled || vq->broken || (vq->inflight != 0u) ||
+        (vq->last_avail != vq->used_idx) || (vq->avail_wrap != vq->used_wrap)) {
+        return AVPS_E_STATE;
+    }
+    if ((vq->packed != 0u) && (vq->jr == NULL) && (n != 0u)) {
+        return AVPS_E_INVAL;
+    }
+    if (n > vq->size) {
+        return AVPS_E_GUEST_STATE;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if ((list[i].ndesc == 0u) || ((vq->packed == 0u) && (list[i].ndesc != 1u))) {
+            return AVPS_E_GUEST_STATE;
+        }
+        entries += list[i].ndesc;
+    }
+    if (entries > vq->size) {
+        return AVPS_E_GUEST_STATE;
+    }
+    /* The ring entries of these buffers are behind us now. */
+    if (vq->packed != 0u) {
+        entries += vq->last_avail;
+        if (entries >= vq->size) {
+            entries -= vq->size;
+            vq->avail_wrap ^= 1u;
+        }
+        vq->last_avail = (uint16_t)entries;
+    } else {
+        vq->last_avail = (uint16_t)(vq->last_avail + entries);
+    }
+    vq->shadow_avail = vq->last_avail;
+    vq->resub = list;
+    vq->resub_n = n;
+    vq->resub_pos = 0;
+    return AVPS_OK;
 }
 
 /* ---- completions ------------------------------------------------------- */
@@ -632,11 +748,17 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
             vq->unsignalled += run_desc;
             run_desc = 0;
         }
+        if (vq->jr != NULL) {
+            vq->jr->used_begin(vq->jr_ctx, used, n);
+        }
         if (have_head) {
             avps_packed_publish_used_(vq, head_pos, head_flags);
         }
         for (i = 0; i < n; i++) {
             vq_release_slot_(vq, used[i].id);
+        }
+        if (vq->jr != NULL) {
+            vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
         }
         return AVPS_OK;
     }
@@ -659,10 +781,16 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
             off = (uint16_t)(off + run);
             run = 0;
         }
+        if (vq->jr != NULL) {
+            vq->jr->used_begin(vq->jr_ctx, used, n);
+        }
         avps_split_publish_(vq, (uint16_t)n);
         vq->unsignalled += (uint32_t)n;
         for (i = 0; i < n; i++) {
             vq_release_slot_(vq, used[i].id);
+        }
+        if (vq->jr != NULL) {
+            vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
         }
     }
     return AVPS_OK;

@@ -46,6 +46,7 @@ static inline void avps_vq_dirty_(const struct avps_vq *vq, uint64_t gpa, uint64
 
 /* Outcome of taking one chain, beyond the public return codes. */
 #define AVPS_VQ_DROPPED_ 2 /* a malformed chain was returned with length 0 */
+#define AVPS_VQ_PASSED_ 3  /* a resubmission entry was passed over */
 
 /* State of one chain walk. */
 struct avps_walk_ {
@@ -60,6 +61,7 @@ struct avps_walk_ {
     bool writing;            /* a device-writable descriptor was seen */
     bool nospc;              /* req->seg is full; translation stopped */
     bool translate;          /* false when skipping: check, do not map */
+    bool journal;            /* tell the journal (not for resubmitted buffers) */
 };
 
 /* Once the chain is known (split: the head; packed: the id), what to do. */
@@ -75,6 +77,7 @@ static inline void avps_walk_init_(struct avps_walk_ *w, struct avps_vq *vq,
     w->vq = vq;
     w->req = req;
     w->translate = !skip;
+    w->journal = vq->jr != NULL;
 }
 
 /* Record the first recoverable guest error of this chain. */
@@ -121,6 +124,8 @@ static inline uint64_t avps_vq_ev_a_(const struct avps_vq *vq, uint16_t id)
 
 /* ---- layout engines ---------------------------------------------------- */
 int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip);
+int avps_split_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
+                             uint16_t head);
 void avps_split_put_used_(struct avps_vq *vq, uint16_t off, uint16_t id, uint32_t len);
 void avps_split_publish_(struct avps_vq *vq, uint16_t count);
 bool avps_split_need_notify_(struct avps_vq *vq);
@@ -129,6 +134,8 @@ int avps_split_pending_(struct avps_vq *vq);
 
 #if AVPS_CONFIG_ENABLE_PACKED
 int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip);
+int avps_packed_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
+                              uint16_t id, uint16_t ndesc);
 void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
 uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
 void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags);
