@@ -35,6 +35,8 @@ struct tj {
     int taken_calls, abort_calls, begin_calls, end_calls, desc_calls;
     int order_errors; /* a hook saw the ring in the wrong state */
     uint16_t ring_used_at_begin;
+    uint16_t begin_idx;
+    uint8_t begin_wrap;
     /* fetch() mangling */
     int fetch_mode; /* 0 normal, 1 nothing, 2 endless, 3 indirect then more */
 };
@@ -79,15 +81,21 @@ static void tj_abort(void *ctx)
     t->npend = 0;
 }
 
-static void tj_used_begin(void *ctx, const struct avps_vq_used *u, size_t n)
+static void tj_used_begin(void *ctx, const struct avps_vq_used *u, size_t n, uint16_t used_idx,
+                          uint8_t used_wrap)
 {
     struct tj *t = ctx;
 
     (void)u;
-    (void)n;
     t->begin_calls++;
-    if (!t->packed)
+    t->begin_idx = used_idx;
+    t->begin_wrap = used_wrap;
+    if (!t->packed) {
         t->ring_used_at_begin = rd_used_idx(t->q);
+        /* the index is not published yet, and will move by n */
+        if ((uint16_t)(t->ring_used_at_begin + n) != used_idx)
+            t->order_errors++;
+    }
 }
 
 static void tj_used_end(void *ctx, const struct avps_vq_used *u, size_t n, uint16_t used_idx,
@@ -96,6 +104,8 @@ static void tj_used_end(void *ctx, const struct avps_vq_used *u, size_t n, uint1
     struct tj *t = ctx;
 
     t->end_calls++;
+    if (used_idx != t->begin_idx || (t->packed && used_wrap != t->begin_wrap))
+        t->order_errors++;
     for (size_t i = 0; i < n; i++) {
         if (u[i].id < QS)
             t->inflight[u[i].id] = 0;

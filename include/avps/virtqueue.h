@@ -150,9 +150,12 @@ struct avps_vq_journal {
      *  last taken(). */
     void (*abort)(void *ctx);
     /** These buffers' used entries are written; the used index (split) or
-     *  the first used flags (packed) are not yet. Also called for malformed
-     *  chains returned with length 0, which were never taken(). */
-    void (*used_begin)(void *ctx, const struct avps_vq_used *used, size_t n);
+     *  the first used flags (packed) are not yet. used_idx and used_wrap give
+     *  the device's used position once they are (as for used_end). Also
+     *  called for malformed chains returned with length 0, which were never
+     *  taken(). */
+    void (*used_begin)(void *ctx, const struct avps_vq_used *used, size_t n, uint16_t used_idx,
+                       uint8_t used_wrap);
     /** ...and are now visible to the driver; the device's used position is
      *  now used_idx (split: free-running index; packed: ring position) with
      *  wrap counter used_wrap (packed). */

@@ -443,17 +443,23 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
     avps_report_(vq->host, AVPS_EV_CHAIN_DROPPED, vq->dev_id, a, (uint64_t)(int64_t)w->err);
     u.id = c->id;
     u.len = 0;
-    if (vq->jr != NULL) {
-        vq->jr->used_begin(vq->jr_ctx, &u, 1u);
-    }
 #if AVPS_CONFIG_ENABLE_PACKED
     if (vq->packed != 0u) {
-        avps_packed_put_used_(vq, c->id, 0u, c->ndesc);
+        const uint16_t pos = vq->used_idx;
+        const uint16_t flags = avps_packed_fill_used_(vq, c->id, 0u, c->ndesc);
+
+        if (vq->jr != NULL) {
+            vq->jr->used_begin(vq->jr_ctx, &u, 1u, vq->used_idx, vq->used_wrap);
+        }
+        avps_packed_publish_used_(vq, pos, flags);
         vq->unsignalled += c->ndesc;
     } else
 #endif
     {
         avps_split_put_used_(vq, 0u, c->id, 0u);
+        if (vq->jr != NULL) {
+            vq->jr->used_begin(vq->jr_ctx, &u, 1u, (uint16_t)(vq->used_idx + 1u), 0u);
+        }
         avps_split_publish_(vq, 1u);
         vq->unsignalled++;
     }
@@ -749,7 +755,7 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
             run_desc = 0;
         }
         if (vq->jr != NULL) {
-            vq->jr->used_begin(vq->jr_ctx, used, n);
+            vq->jr->used_begin(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
         }
         if (have_head) {
             avps_packed_publish_used_(vq, head_pos, head_flags);
@@ -782,7 +788,7 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
             run = 0;
         }
         if (vq->jr != NULL) {
-            vq->jr->used_begin(vq->jr_ctx, used, n);
+            vq->jr->used_begin(vq->jr_ctx, used, n, (uint16_t)(vq->used_idx + n), 0u);
         }
         avps_split_publish_(vq, (uint16_t)n);
         vq->unsignalled += (uint32_t)n;
