@@ -77,7 +77,7 @@ build_vu() {
   clang "${GENFLAGS[@]}" -Iports/vhost-user fuzz/gen_vu_seeds.c tests/support/ringdrv.c \
     "${LIB[@]}" -o "$out/gen_vu_seeds"
   clang "${CFLAGS[@]}" -Iports/vhost-user fuzz/vu_fuzz.c ports/vhost-user/vu_msg.c \
-    ports/vhost-user/vu_backend.c lib/core/*.c lib/virtqueue/*.c "${RNG[@]}" -o "$out/vu"
+    ports/vhost-user/vu_backend.c ports/vhost-user/vu_inflight.c lib/core/*.c lib/virtqueue/*.c "${RNG[@]}" -o "$out/vu"
   mkdir -p "$out/seeds-vu"
   "$out/gen_vu_seeds" "$out/seeds-vu"
 }

@@ -34,6 +34,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -1213,9 +1214,9 @@ static void test_malformed_get_vring_base_bad_index(void **s)
     run_malformed(&c);
 }
 
-/* GET_INFLIGHT_FD is never offered (INFLIGHT_SHMFD): a front-end that sends it
- * anyway waits for an inflight region; with or without NEED_REPLY a u64 ack or
- * silence would leave it hanging or misreading. */
+/* GET_INFLIGHT_FD before INFLIGHT_SHMFD was negotiated: a front-end that sends
+ * it anyway waits for an inflight region; with or without NEED_REPLY a u64 ack
+ * or silence would leave it hanging or misreading. */
 static void test_malformed_get_inflight_fd(void **s)
 {
     struct avps_vu_inflight inf;
@@ -1869,7 +1870,7 @@ static void test_check_unsupported_request(void **s)
     assert_int_equal(CHK(0, 0, 0, UINT64_MAX, &why), AVPS_E_INVAL);
     assert_string_equal(why, "unsupported request");
     assert_int_equal(CHK(AVPS_VU_SEND_RARP, 8, 0, UINT64_MAX, &why), AVPS_E_INVAL);
-    assert_int_equal(CHK(AVPS_VU_GET_INFLIGHT_FD, 20, 0, UINT64_MAX, &why), AVPS_E_INVAL);
+    assert_int_equal(CHK(AVPS_VU_GPU_SET_SOCKET, 0, 1, UINT64_MAX, &why), AVPS_E_INVAL);
     assert_int_equal(CHK(AVPS_VU_REQ_MAX, 0, 0, UINT64_MAX, &why), AVPS_E_INVAL);
     assert_int_equal(CHK(0xffffffffu, 0, 0, UINT64_MAX, &why), AVPS_E_INVAL);
     assert_string_equal(avps_vu_req_name(0xffffffffu), "UNKNOWN");
@@ -2105,6 +2106,416 @@ static void test_get_config(void **s)
     fe_free(f);
 }
 
+/* ---- INFLIGHT_SHMFD (vhost-user.rst "Inflight I/O tracking") ------------ */
+
+/* The region layouts, written here from vhost-user.rst. */
+#define IS_VERSION 8
+#define IS_DESC_NUM 10
+#define IS_LAST_BATCH 12
+#define IS_USED_IDX 14
+#define IS_ENT(i) (16 + 16 * (i))
+#define IP_FREE_HEAD 12
+#define IP_OLD_FREE_HEAD 14
+#define IP_USED_IDX 16
+#define IP_OLD_USED_IDX 18
+#define IP_USED_WRAP 20
+#define IP_OLD_USED_WRAP 21
+#define IP_ENT(i) (32 + 32 * (i))
+
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* Read a reply that carries one fd. */
+static int fe_reply_fd(struct fe *f, uint32_t req, void *p, uint32_t size)
+{
+    union {
+        char b[CMSG_SPACE(4 * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct {
+        struct avps_vu_hdr h;
+        uint8_t p[64];
+    } m;
+    struct iovec iov = {&m, sizeof m};
+    struct msghdr mh;
+    struct cmsghdr *c;
+    int fd = -1;
+
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.b;
+    mh.msg_controllen = sizeof ctl.b;
+    assert_int_equal(recvmsg(f->sock, &mh, MSG_DONTWAIT), (ssize_t)(sizeof m.h + size));
+    assert_int_equal(m.h.request, req);
+    assert_int_equal(m.h.size, size);
+    memcpy(p, m.p, size);
+    for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+            memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    }
+    return fd;
+}
+
+/* GET_INFLIGHT_FD as QEMU's vhost_dev_get_inflight sends it. */
+static int fe_get_inflight(struct fe *f, uint16_t nq, uint16_t qsize, struct avps_vu_inflight *out)
+{
+    struct avps_vu_inflight in;
+
+    memset(&in, 0, sizeof in);
+    in.num_queues = nq;
+    in.queue_size = qsize;
+    fe_msg(f, AVPS_VU_GET_INFLIGHT_FD, &in, sizeof in, NULL, 0);
+    return fe_reply_fd(f, AVPS_VU_GET_INFLIGHT_FD, out, sizeof *out);
+}
+
+static uint64_t fe_set_inflight(struct fe *f, const struct avps_vu_inflight *inf, int fd)
+{
+    return fe_ack(f, AVPS_VU_SET_INFLIGHT_FD, inf, sizeof *inf, &fd, 1);
+}
+
+/* QEMU 7.2 vhost-user-blk's start with inflight tracking: features, then
+ * GET_INFLIGHT_FD (first start only) and SET_INFLIGHT_FD, then the rings.
+ * *rfd < 0 asks for a new region. The ring contents are left as they are. */
+static uint8_t *fe_start_inflight(struct fe *f, bool packed, int *rfd, uint32_t base)
+{
+    struct avps_vu_inflight inf;
+    const struct avps_vu_region r = ram_region(f);
+    uint64_t want;
+    uint8_t *reg;
+    uint8_t st;
+
+    f->pf = PF_WANT | VU_PF(INFLIGHT_SHMFD);
+    assert_true((fe_get(f, AVPS_VU_GET_PROTOCOL_FEATURES) & VU_PF(INFLIGHT_SHMFD)) != 0);
+    fe_msg(f, AVPS_VU_SET_PROTOCOL_FEATURES, &f->pf, 8, NULL, 0);
+    fe_msg(f, AVPS_VU_SET_OWNER, NULL, 0, NULL, 0);
+    assert_int_equal(fe_mem_table(f, &r, 1), 0);
+    want = FB(VERSION_1) | VU_PROTO | (packed ? FB(RING_PACKED) : 0);
+    assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_FEATURES, want), 0);
+    if (*rfd < 0) {
+        *rfd = fe_get_inflight(f, 1, QSIZE, &inf);
+        assert_true(*rfd >= 0);
+        assert_int_equal(inf.num_queues, 1);
+        assert_int_equal(inf.queue_size, QSIZE);
+        assert_true(inf.mmap_size >= (packed ? 32u + 32u * QSIZE : 16u + 16u * QSIZE));
+    } else {
+        struct stat sb;
+
+        assert_int_equal(fstat(*rfd, &sb), 0);
+        memset(&inf, 0, sizeof inf);
+        inf.mmap_size = (uint64_t)sb.st_size;
+        inf.num_queues = 1;
+        inf.queue_size = QSIZE;
+    }
+    {
+        int dupfd = dup(*rfd);
+
+        assert_int_equal(fe_set_inflight(f, &inf, dupfd), 0);
+        close(dupfd);
+    }
+    reg = mmap(NULL, (size_t)inf.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, *rfd, 0);
+    assert_true(reg != MAP_FAILED);
+    fe_vring(f, base);
+    st = (uint8_t)fe_get(f, AVPS_VU_GET_STATUS);
+    assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_STATUS,
+                                st | AVPS_VIRTIO_S_ACKNOWLEDGE | AVPS_VIRTIO_S_DRIVER |
+                                    AVPS_VIRTIO_S_DRIVER_OK),
+                     0);
+    return reg;
+}
+
+/* The live region: a request taken is recorded in flight (counter set), and
+ * cleared with the used index once it is used; a request the backend cannot
+ * fill yet stays recorded. */
+static void inflight_live(bool packed)
+{
+    struct fe *f = fe_new();
+    const int base = count_fds();
+    int rfd = -1, a, b;
+    uint64_t ga, gb;
+    uint8_t *reg;
+
+    fe_ring_init(f, packed);
+    reg = fe_start_inflight(f, packed, &rfd, fresh_base(packed));
+    assert_int_equal(get16(reg + IS_VERSION), 1);
+    assert_int_equal(get16(reg + IS_DESC_NUM), QSIZE);
+    fe_rng_roundtrip(f, 16);
+    if (packed) {
+        assert_int_equal(get16(reg + IP_USED_IDX), 1);
+        assert_int_equal(get16(reg + IP_OLD_USED_IDX), 1);
+        assert_int_equal(reg[IP_USED_WRAP], 1);
+    } else {
+        assert_int_equal(get16(reg + IS_USED_IDX), 1);
+    }
+    /* the entropy source runs dry: request a is taken and waits */
+    f->b->src.again = 1000;
+    ga = fe_post(f, 8, &a);
+    (void)ga;
+    fe_kick(f);
+    if (packed) {
+        /* head record of a's list: the free list's first entry */
+        bool found = false;
+
+        for (unsigned int e = 0; e < QSIZE; e++) {
+            if (reg[IP_ENT(e)] == 1) {
+                assert_int_equal(get16(reg + IP_ENT(e) + 6), 1);       /* num */
+                assert_int_equal(get16(reg + IP_ENT(e) + 16), a);      /* id */
+                assert_int_equal(get16(reg + IP_ENT(e) + 20), 8);      /* len */
+                assert_true(get64(reg + IP_ENT(e) + 8) > 0);           /* counter */
+                found = true;
+            }
+        }
+        assert_true(found);
+    } else {
+        assert_int_equal(reg[IS_ENT(a)], 1);
+        assert_true(get64(reg + IS_ENT(a) + 8) > 0);
+    }
+    f->b->src.again = 0;
+    gb = fe_post(f, 4, &b);
+    (void)gb;
+    (void)avps_rng_resume(&f->b->rng);
+    fe_expect_used(f, a, ga, 8);
+    fe_expect_used(f, b, gb, 4);
+    for (unsigned int e = 0; e < QSIZE; e++)
+        assert_int_equal(reg[packed ? IP_ENT(e) : IS_ENT(e)], 0);
+    munmap(reg, packed ? 32u + 32u * QSIZE : 16u + 16u * QSIZE);
+    close(rfd);
+    fe_free(f);
+    assert_int_equal(count_fds(), base - 5);
+}
+
+static void test_inflight_live_split(void **s) { (void)s; inflight_live(false); }
+static void test_inflight_live_packed(void **s) { (void)s; inflight_live(true); }
+
+/* A back-end died with a, b, c taken and only b completed (out of order), its
+ * last batch half recorded: the ring has b's used entry but the region still
+ * says b in flight with used_idx behind. A new back-end (a new process: a new
+ * struct be) gets the region with SET_INFLIGHT_FD and must settle b as done,
+ * then resubmit a and c in the order they were taken, then serve d from the
+ * ring. Packed: b's used descriptor overwrote a's ring entry, so a can only
+ * come back from the region. */
+static void inflight_crash(bool packed, bool half_batch)
+{
+    struct fe *f = fe_new();
+    struct be *old = f->b;
+    const int memfd_before = count_fds();
+    int rfd, ida, idb, idc, idd;
+    uint64_t ga, gc, gd;
+    struct avps_vu_inflight inf;
+    uint8_t *reg;
+    struct rd_done dn;
+
+    (void)memfd_before;
+    fe_ring_init(f, packed);
+    ga = fe_post(f, 8, &ida);
+    (void)fe_post(f, 8, &idb);
+    gc = fe_post(f, 8, &idc);
+    /* the region the dead back-end left: made by GET_INFLIGHT_FD on a first
+     * connection, then written the way vhost-user.rst describes */
+    {
+        const struct avps_vu_region r = ram_region(f);
+        const uint64_t want = FB(VERSION_1) | VU_PROTO | (packed ? FB(RING_PACKED) : 0);
+
+        f->pf = PF_WANT | VU_PF(INFLIGHT_SHMFD);
+        fe_msg(f, AVPS_VU_SET_PROTOCOL_FEATURES, &f->pf, 8, NULL, 0);
+        assert_int_equal(fe_mem_table(f, &r, 1), 0);
+        assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_FEATURES, want), 0);
+        rfd = fe_get_inflight(f, 1, QSIZE, &inf);
+        assert_true(rfd >= 0);
+    }
+    reg = mmap(NULL, (size_t)inf.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+    assert_true(reg != MAP_FAILED);
+    put16(reg + IS_VERSION, 1);
+    put16(reg + IS_DESC_NUM, QSIZE);
+    if (!packed) {
+        struct avps_vring_used *u = (struct avps_vring_used *)(void *)(f->ram + f->q.device);
+
+        /* b used: entry 0, idx 1 */
+        u->ring[0].id.le = (uint32_t)idb;
+        u->ring[0].len.le = 0;
+        u->idx.le = 1;
+        f->ram[IS_ENT(ida)] = 1;
+        put64(reg + IS_ENT(ida) + 8, 10);
+        f->ram[IS_ENT(ida)] = 0; /* (that was guest RAM: undo) */
+        reg[IS_ENT(ida)] = 1;
+        put64(reg + IS_ENT(ida) + 8, 10);
+        reg[IS_ENT(idb)] = half_batch ? 1 : 0;
+        put64(reg + IS_ENT(idb) + 8, 11);
+        put16(reg + IS_ENT(idb) + 6, 0xbeef); /* next: end of the batch list */
+        reg[IS_ENT(idc)] = 1;
+        put64(reg + IS_ENT(idc) + 8, 12);
+        put16(reg + IS_LAST_BATCH, (uint16_t)idb);
+        put16(reg + IS_USED_IDX, half_batch ? 0 : 1);
+    } else {
+        struct avps_pvirtq_desc *d0 = rd_packed_desc(&f->q, 0);
+        const struct avps_pvirtq_desc da = *d0, dc = *rd_packed_desc(&f->q, 2);
+
+        /* records: 0 = a, 1 = b, 2 = c (one descriptor each) */
+        const struct avps_pvirtq_desc *src[3] = {&da, rd_packed_desc(&f->q, 1), &dc};
+        const int ids[3] = {ida, idb, idc};
+
+        for (int e = 0; e < 3; e++) {
+            uint8_t *p = reg + IP_ENT(e);
+
+            p[0] = (e == 1 && !half_batch) ? 0 : 1;
+            /* b's list went back to the free list, in front of record 3 */
+            put16(p + 2, (uint16_t)(e == 1 ? 3 : e + 1));
+            put16(p + 4, (uint16_t)e); /* last */
+            put16(p + 6, 1);           /* num */
+            put64(p + 8, 20u + (uint64_t)e);
+            put16(p + 16, (uint16_t)ids[e]);
+            put16(p + 18, src[e]->flags.le);
+            put32(p + 20, src[e]->len.le);
+            put64(p + 24, src[e]->addr.le);
+        }
+        for (int e = 3; e < (int)QSIZE; e++)
+            put16(reg + IP_ENT(e) + 2, (uint16_t)(e + 1));
+        /* b used at position 0, over a's descriptor */
+        d0->id.le = (uint16_t)idb;
+        d0->len.le = 0;
+        d0->flags.le = AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED;
+        put16(reg + IP_FREE_HEAD, 1);
+        put16(reg + IP_OLD_FREE_HEAD, half_batch ? 3 : 1);
+        put16(reg + IP_USED_IDX, 1);
+        put16(reg + IP_OLD_USED_IDX, half_batch ? 0 : 1);
+        reg[IP_USED_WRAP] = 1;
+        reg[IP_OLD_USED_WRAP] = 1;
+    }
+    /* the old back-end is gone; a new one is started on the same socket */
+    fe_close_sock(f);
+    fe_expect_disconnect(f);
+    f->b = be_new("rng-restarted");
+    fe_connect(f);
+    f->expect = 0;
+    (void)fe_start_inflight(f, packed, &rfd, packed ? 0x80008000u : 0u);
+    /* b's completion from before the crash */
+    assert_int_equal(rd_get_used(&f->q, &dn), 1);
+    assert_int_equal(dn.id, idb);
+    /* a and c again, in taken order, then d from the ring */
+    fe_expect_used(f, ida, ga, 8);
+    fe_expect_used(f, idc, gc, 8);
+    gd = fe_post(f, 8, &idd);
+    fe_kick(f);
+    fe_expect_used(f, idd, gd, 8);
+    assert_int_equal(rd_get_used(&f->q, &dn), 0);
+    assert_int_equal(rd_outstanding(&f->q), 0);
+    munmap(reg, (size_t)inf.mmap_size);
+    close(rfd);
+    be_free(old);
+    fe_free(f);
+}
+
+static void test_inflight_crash_resubmit_split(void **s) { (void)s; inflight_crash(false, false); }
+static void test_inflight_crash_resubmit_packed(void **s) { (void)s; inflight_crash(true, false); }
+static void test_inflight_crash_half_batch_split(void **s) { (void)s; inflight_crash(false, true); }
+static void test_inflight_crash_half_batch_packed(void **s) { (void)s; inflight_crash(true, true); }
+
+/* Peer data: a region that does not add up (a record flag of 7, a wrong
+ * desc_num, a last-batch list running out of range) is started afresh, never
+ * trusted; the ring then works from its used index. */
+static void inflight_bad_region(int mangle)
+{
+    struct fe *f = fe_new();
+    int rfd, ida;
+    uint64_t ga;
+    struct avps_vu_inflight inf;
+    uint8_t *reg;
+    struct avps_vring_used *u;
+
+    fe_ring_init(f, false);
+    ga = fe_post(f, 8, &ida);
+    {
+        const struct avps_vu_region r = ram_region(f);
+
+        f->pf = PF_WANT | VU_PF(INFLIGHT_SHMFD);
+        fe_msg(f, AVPS_VU_SET_PROTOCOL_FEATURES, &f->pf, 8, NULL, 0);
+        assert_int_equal(fe_mem_table(f, &r, 1), 0);
+        assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_FEATURES, FB(VERSION_1) | VU_PROTO), 0);
+        rfd = fe_get_inflight(f, 1, QSIZE, &inf);
+    }
+    reg = mmap(NULL, (size_t)inf.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+    assert_true(reg != MAP_FAILED);
+    put16(reg + IS_VERSION, 1);
+    put16(reg + IS_DESC_NUM, QSIZE);
+    reg[IS_ENT(ida)] = 1;
+    u = (struct avps_vring_used *)(void *)(f->ram + f->q.device);
+    switch (mangle) {
+    case 0: reg[IS_ENT(3)] = 7; break;                 /* not 0 or 1 */
+    case 1: put16(reg + IS_DESC_NUM, QSIZE * 2); break;  /* another queue size */
+    case 2:                                              /* batch list out of range */
+        u->idx.le = 0;
+        put16(reg + IS_USED_IDX, 0xfff0);
+        put16(reg + IS_LAST_BATCH, 3);
+        put16(reg + IS_ENT(3) + 6, QSIZE + 9);
+        break;
+    default: break;
+    }
+    (void)fe_start_inflight(f, false, &rfd, 0);
+    /* started afresh: the record is gone and nothing is resubmitted; the
+     * request in the ring is served from the used index (once) */
+    assert_int_equal(reg[IS_ENT(ida)], 0);
+    assert_int_equal(get16(reg + IS_DESC_NUM), QSIZE);
+    f->expect = 0;
+    fe_kick(f);
+    fe_expect_used(f, ida, ga, 8);
+    assert_int_equal(rd_outstanding(&f->q), 0);
+    munmap(reg, (size_t)inf.mmap_size);
+    close(rfd);
+    fe_free(f);
+}
+
+static void test_inflight_mangle_record_flag(void **s) { (void)s; inflight_bad_region(0); }
+static void test_inflight_mangle_desc_num(void **s) { (void)s; inflight_bad_region(1); }
+static void test_inflight_mangle_batch_list(void **s) { (void)s; inflight_bad_region(2); }
+
+/* GET_INFLIGHT_FD for queues the device does not have, or of size 0: an
+ * all-zero reply without a descriptor (QEMU then fails the start cleanly);
+ * SET_INFLIGHT_FD with a region too small, an offset, or a size beyond its
+ * file: refused, and the descriptor closed; without a descriptor: malformed. */
+static void test_inflight_refused(void **s)
+{
+    struct fe *f = fe_new();
+    const int base = count_fds();
+    struct avps_vu_inflight in, out;
+    const uint64_t pf = PF_WANT | VU_PF(INFLIGHT_SHMFD);
+    int fd, rfd;
+
+    (void)s;
+    fe_msg(f, AVPS_VU_SET_PROTOCOL_FEATURES, &pf, 8, NULL, 0);
+    assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_FEATURES, FB(VERSION_1) | VU_PROTO), 0);
+    for (int k = 0; k < 3; k++) {
+        memset(&in, 0, sizeof in);
+        in.num_queues = k == 0 ? 0 : k == 1 ? 2 : 1;
+        in.queue_size = k == 2 ? 0 : QSIZE;
+        fe_msg(f, AVPS_VU_GET_INFLIGHT_FD, &in, sizeof in, NULL, 0);
+        assert_int_equal(fe_reply_fd(f, AVPS_VU_GET_INFLIGHT_FD, &out, sizeof out), -1);
+        assert_int_equal(out.mmap_size, 0);
+    }
+    assert_int_equal(count_fds(), base);
+    rfd = fe_get_inflight(f, 1, QSIZE, &out);
+    assert_true(rfd >= 0);
+    for (int k = 0; k < 3; k++) {
+        in = out;
+        if (k == 0)
+            in.mmap_size = 16;
+        else if (k == 1)
+            in.mmap_offset = 4096;
+        else
+            in.mmap_size = out.mmap_size + 4096;
+        fd = dup(rfd);
+        assert_true(fe_set_inflight(f, &in, fd) != 0);
+        close(fd);
+        assert_int_equal(count_fds(), base + 1); /* ours only: the back-end closed its copy */
+    }
+    fe_send(f, AVPS_VU_SET_INFLIGHT_FD, V, &out, sizeof out, NULL, 0);
+    fe_expect_disconnect(f);
+    close(rfd);
+    fe_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2118,6 +2529,16 @@ int main(void)
         cmocka_unit_test(test_disconnect_reconnect),
         cmocka_unit_test(test_qemu72_stop_start_split),
         cmocka_unit_test(test_qemu72_stop_start_packed),
+        cmocka_unit_test(test_inflight_live_split),
+        cmocka_unit_test(test_inflight_live_packed),
+        cmocka_unit_test(test_inflight_crash_resubmit_split),
+        cmocka_unit_test(test_inflight_crash_resubmit_packed),
+        cmocka_unit_test(test_inflight_crash_half_batch_split),
+        cmocka_unit_test(test_inflight_crash_half_batch_packed),
+        cmocka_unit_test(test_inflight_mangle_record_flag),
+        cmocka_unit_test(test_inflight_mangle_desc_num),
+        cmocka_unit_test(test_inflight_mangle_batch_list),
+        cmocka_unit_test(test_inflight_refused),
         cmocka_unit_test(test_reset_device),
         cmocka_unit_test(test_reply_ack),
         cmocka_unit_test(test_malformed_size_beyond_message),

@@ -60,6 +60,7 @@ struct avps_vu_queue {
     uint32_t base;                  /**< SET_VRING_BASE. */
     struct avps_vu_vring_addr addr; /**< SET_VRING_ADDR as received. */
     uint8_t num_set, base_set, addr_set, kick_set, started, enabled;
+    void *jr;                       /**< Inflight journal of the running ring, or NULL. */
 };
 
 /** One back-end: a device served on one connection at a time. */
@@ -81,6 +82,12 @@ struct avps_vu {
     uint64_t log_map_len;
     uint64_t log_size;
     uint64_t log_offset;
+    uint8_t *inflight;        /* INFLIGHT_SHMFD region, or NULL */
+    uint64_t inflight_size;
+    uint16_t inflight_nq;
+    uint16_t inflight_qsize;
+    bool inflight_packed;
+    uint64_t inflight_counter; /* the protocol's global counter */
     uint64_t msgs;
     uint64_t bad_msgs;
     uint64_t connections;

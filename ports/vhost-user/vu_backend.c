@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "avps_vhost_user.h"
+#include "vu_inflight.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,12 +34,12 @@ static const uint64_t vu_protocol_features =
     (1ull << AVPS_VU_PF_MQ) | (1ull << AVPS_VU_PF_LOG_SHMFD) | (1ull << AVPS_VU_PF_REPLY_ACK) |
     (1ull << AVPS_VU_PF_BACKEND_REQ) | (1ull << AVPS_VU_PF_CONFIG) |
     (1ull << AVPS_VU_PF_RESET_DEVICE) | (1ull << AVPS_VU_PF_CONFIGURE_MEM_SLOTS) |
-    (1ull << AVPS_VU_PF_STATUS);
+    (1ull << AVPS_VU_PF_STATUS) | (1ull << AVPS_VU_PF_INFLIGHT_SHMFD);
 
 /* ---- logging ----------------------------------------------------------- */
 
 __attribute__((format(printf, 3, 4)))
-static void vu_log(const struct avps_vu *vu, int level, const char *fmt, ...)
+void vu_log_(const struct avps_vu *vu, int level, const char *fmt, ...)
 {
     char line[256];
     int n;
@@ -88,7 +89,7 @@ static int vu_uva_to_gpa(const struct avps_vu *vu, uint64_t uva, uint64_t *gpa)
     return -1;
 }
 
-static void *vu_gpa_ptr(const struct avps_vu *vu, uint64_t gpa, uint64_t len)
+void *vu_gpa_ptr_(const struct avps_vu *vu, uint64_t gpa, uint64_t len)
 {
     const struct avps_vu_mregion *r = vu_region_by_gpa(vu, gpa);
 
@@ -132,7 +133,7 @@ static void vu_report(void *ctx, enum avps_event ev, uint32_t dev, uint64_t a, u
 {
     const struct avps_vu *vu = ctx;
 
-    vu_log(vu, 1, "event %d dev %u a=%#llx b=%#llx", (int)ev, dev, (unsigned long long)a,
+    vu_log_(vu, 1, "event %d dev %u a=%#llx b=%#llx", (int)ev, dev, (unsigned long long)a,
            (unsigned long long)b);
 }
 
@@ -254,6 +255,7 @@ static uint32_t vu_ring_halt(struct avps_vu *vu, uint16_t i)
     }
     if (q->started)
         (void)avps_dev_queue_reset(vu->dev, i);
+    vu_inflight_detach(vu, i, avps_dev_vq(vu->dev, i));
     q->started = 0;
     q->base = base;
     q->base_set = 1;
@@ -266,7 +268,7 @@ static int vu_ring_start(struct avps_vu *vu, uint16_t i)
     struct avps_dev_queue_state qs;
     uint64_t desc, drv, dev;
     uint16_t size;
-    int err;
+    int err, jr;
 
     /* A ring runs once it is started (kick fd) and enabled: a disabled ring
      * must have no side effects, so we do not touch it at all. */
@@ -275,7 +277,7 @@ static int vu_ring_start(struct avps_vu *vu, uint16_t i)
     if (vu_uva_to_gpa(vu, q->addr.desc, &desc) != 0 ||
         vu_uva_to_gpa(vu, q->addr.avail, &drv) != 0 ||
         vu_uva_to_gpa(vu, q->addr.used, &dev) != 0) {
-        vu_log(vu, 0, "queue %u: ring addresses outside the memory table", i);
+        vu_log_(vu, 0, "queue %u: ring addresses outside the memory table", i);
         return AVPS_E_GUEST_RANGE;
     }
     size = (uint16_t)(q->num_set ? q->num : avps_dev_queue_size_max(vu->dev, i));
@@ -292,7 +294,7 @@ static int vu_ring_start(struct avps_vu *vu, uint16_t i)
         const uint16_t avail = (uint16_t)base;
 
         if (avail != used)
-            vu_log(vu, 1, "queue %u: resubmitting requests in flight (avail %#x used %#x)", i,
+            vu_log_(vu, 1, "queue %u: resubmitting requests in flight (avail %#x used %#x)", i,
                    avail, used);
         /* Resume at the first buffer not yet used. */
         qs.vq.last_avail = (uint16_t)(used & 0x7fffu);
@@ -300,27 +302,33 @@ static int vu_ring_start(struct avps_vu *vu, uint16_t i)
         qs.vq.avail_wrap = (uint8_t)(used >> 15);
         qs.vq.used_wrap = (uint8_t)(used >> 15);
     } else {
-        const uint8_t *uidx = vu_gpa_ptr(vu, dev + 2u, 2u);
+        const uint8_t *uidx = vu_gpa_ptr_(vu, dev + 2u, 2u);
         uint16_t used;
 
         if (uidx == NULL) {
-            vu_log(vu, 0, "queue %u: used ring outside guest memory", i);
+            vu_log_(vu, 0, "queue %u: used ring outside guest memory", i);
             return AVPS_E_GUEST_RANGE;
         }
         used = (uint16_t)(uidx[0] | (uidx[1] << 8));
         if (q->base_set && (uint16_t)q->base != used)
-            vu_log(vu, 1, "queue %u: resubmitting requests in flight (avail %u used %u)", i,
+            vu_log_(vu, 1, "queue %u: resubmitting requests in flight (avail %u used %u)", i,
                    q->base & 0xffffu, used);
         qs.vq.last_avail = used;
         qs.vq.used_idx = used;
     }
+    /* With an inflight region the buffers in flight come from it, in the
+     * order they were taken, whatever the device's completion order. */
+    jr = vu_inflight_prepare(vu, i, avps_dev_vq(vu->dev, i), size, desc, &qs.vq);
     err = avps_dev_queue_restore(vu->dev, i, &qs);
+    if (err == AVPS_OK && jr > 0)
+        err = vu_inflight_resubmit(vu, i, avps_dev_vq(vu->dev, i));
     if (err != AVPS_OK) {
-        vu_log(vu, 0, "queue %u: start refused: %s", i, avps_strerror(err));
+        vu_log_(vu, 0, "queue %u: start refused: %s", i, avps_strerror(err));
+        vu_inflight_detach(vu, i, avps_dev_vq(vu->dev, i));
         return err;
     }
     q->started = 1;
-    vu_log(vu, 1, "queue %u started: size %u, %s", i, size, vu_packed(vu) ? "packed" : "split");
+    vu_log_(vu, 1, "queue %u started: size %u, %s", i, size, vu_packed(vu) ? "packed" : "split");
     /* The device works once a ring runs (the front-end has set DRIVER_OK in
      * the guest by now); this also takes buffers already waiting. */
     {
@@ -393,7 +401,7 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
 
     if (d->size == 0u || d->gpa > UINT64_MAX - d->size || d->uva > UINT64_MAX - d->size ||
         d->mmap_offset > UINT64_MAX - d->size || d->size > (uint64_t)SIZE_MAX / 2u) {
-        vu_log(vu, 0, "region gpa %#llx size %#llx: bad bounds", (unsigned long long)d->gpa,
+        vu_log_(vu, 0, "region gpa %#llx size %#llx: bad bounds", (unsigned long long)d->gpa,
                (unsigned long long)d->size);
         close(fd);
         return AVPS_E_GUEST_RANGE;
@@ -402,13 +410,13 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
      * the ring engines check ring alignment on guest addresses and then use
      * the host pointer (VIRTIO rings need up to 16 bytes). */
     if (((d->mmap_offset - d->gpa) & 15u) != 0u) {
-        vu_log(vu, 0, "region gpa %#llx: mmap offset %#llx not aligned like it",
+        vu_log_(vu, 0, "region gpa %#llx: mmap offset %#llx not aligned like it",
                (unsigned long long)d->gpa, (unsigned long long)d->mmap_offset);
         close(fd);
         return AVPS_E_GUEST_RANGE;
     }
     if (vu->nreg >= AVPS_VU_MAX_REGIONS) {
-        vu_log(vu, 0, "too many memory regions");
+        vu_log_(vu, 0, "too many memory regions");
         close(fd);
         return AVPS_E_NOSPC;
     }
@@ -416,13 +424,13 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
         const struct avps_vu_mregion *o = &vu->reg[i];
 
         if (d->gpa < o->gpa + o->size && o->gpa < d->gpa + d->size) {
-            vu_log(vu, 0, "region gpa %#llx overlaps another", (unsigned long long)d->gpa);
+            vu_log_(vu, 0, "region gpa %#llx overlaps another", (unsigned long long)d->gpa);
             close(fd);
             return AVPS_E_GUEST_RANGE;
         }
     }
     if (!vu_fd_covers(fd, d->mmap_offset, d->size)) {
-        vu_log(vu, 0, "region gpa %#llx: beyond the end of its file", (unsigned long long)d->gpa);
+        vu_log_(vu, 0, "region gpa %#llx: beyond the end of its file", (unsigned long long)d->gpa);
         close(fd);
         return AVPS_E_GUEST_RANGE;
     }
@@ -432,7 +440,7 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
              (off_t)(d->mmap_offset - delta));
     close(fd);
     if (p == MAP_FAILED) {
-        vu_log(vu, 0, "mmap of region gpa %#llx failed: %s", (unsigned long long)d->gpa,
+        vu_log_(vu, 0, "mmap of region gpa %#llx failed: %s", (unsigned long long)d->gpa,
                strerror(errno));
         return AVPS_E_GUEST_RANGE; /* a refusal: AVPS_E_IO means the socket failed */
     }
@@ -444,7 +452,7 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
     r->map_base = p;
     r->map_len = len;
     r->host = (uint8_t *)p + delta;
-    vu_log(vu, 1, "region gpa %#llx size %#llx uva %#llx", (unsigned long long)d->gpa,
+    vu_log_(vu, 1, "region gpa %#llx size %#llx uva %#llx", (unsigned long long)d->gpa,
            (unsigned long long)d->size, (unsigned long long)d->uva);
     return 0;
 }
@@ -462,7 +470,7 @@ static int vu_rem_region(struct avps_vu *vu, const struct avps_vu_region *d)
             return 0;
         }
     }
-    vu_log(vu, 0, "REM_MEM_REG: no such region");
+    vu_log_(vu, 0, "REM_MEM_REG: no such region");
     return AVPS_E_GUEST_RANGE;
 }
 
@@ -493,7 +501,7 @@ static int vu_set_features(struct avps_vu *vu, uint64_t f)
     uint8_t st;
 
     if ((virtio & ~avps_dev_offered_features(dev)) != 0u) {
-        vu_log(vu, 0, "SET_FEATURES %#llx: not offered", (unsigned long long)f);
+        vu_log_(vu, 0, "SET_FEATURES %#llx: not offered", (unsigned long long)f);
         return AVPS_E_GUEST_STATE;
     }
     st = avps_dev_status(dev);
@@ -503,7 +511,7 @@ static int vu_set_features(struct avps_vu *vu, uint64_t f)
             return 0;
         }
         if (vu_any_started(vu)) {
-            vu_log(vu, 0, "SET_FEATURES while rings run");
+            vu_log_(vu, 0, "SET_FEATURES while rings run");
             return AVPS_E_GUEST_STATE;
         }
         (void)avps_dev_set_status(dev, 0);
@@ -512,14 +520,14 @@ static int vu_set_features(struct avps_vu *vu, uint64_t f)
         avps_dev_set_driver_word(dev, 0, (uint32_t)virtio) != AVPS_OK ||
         avps_dev_set_driver_word(dev, 1, (uint32_t)(virtio >> 32)) != AVPS_OK ||
         avps_dev_set_status(dev, S_ACK | S_DRIVER | S_FEATURES_OK) != AVPS_OK) {
-        vu_log(vu, 0, "SET_FEATURES %#llx: the device refused them", (unsigned long long)f);
+        vu_log_(vu, 0, "SET_FEATURES %#llx: the device refused them", (unsigned long long)f);
         (void)avps_dev_set_status(dev, 0);
         vu->features_set = 0;
         return AVPS_E_GUEST_STATE;
     }
     vu->features = f;
     vu->features_set = 1;
-    vu_log(vu, 1, "features %#llx%s", (unsigned long long)virtio,
+    vu_log_(vu, 1, "features %#llx%s", (unsigned long long)virtio,
            vu_packed(vu) ? " (packed ring)" : "");
     return 0;
 }
@@ -529,6 +537,7 @@ static void vu_reset_device(struct avps_vu *vu)
     for (uint16_t i = 0; i < vu->nq; i++) {
         struct avps_vu_queue *q = &vu->q[i];
 
+        vu_inflight_detach(vu, i, vu->dev != NULL ? avps_dev_vq(vu->dev, i) : NULL);
         close_fd(&q->kick_fd);
         close_fd(&q->call_fd);
         close_fd(&q->err_fd);
@@ -556,6 +565,43 @@ static int vu_send(struct avps_vu *vu, uint32_t req, const void *payload, uint32
         memcpy(&m.p, payload, size);
     /* A front-end that does not read its replies is dropped, not waited for. */
     if (send(vu->sock, &m, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
+        return AVPS_E_IO;
+    return 0;
+}
+
+/* A reply carrying one file descriptor (GET_INFLIGHT_FD). */
+static int vu_send_fd(struct avps_vu *vu, uint32_t req, const void *payload, uint32_t size, int fd)
+{
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct avps_vu_msg m;
+    struct iovec iov;
+    struct msghdr mh;
+    struct cmsghdr *c;
+    const size_t n = sizeof m.hdr + size;
+
+    if (size > sizeof m.p)
+        return AVPS_E_INVAL;
+    m.hdr.request = req;
+    m.hdr.flags = AVPS_VU_VERSION | AVPS_VU_REPLY;
+    m.hdr.size = size;
+    memcpy(&m.p, payload, size);
+    memset(&mh, 0, sizeof mh);
+    memset(&ctl, 0, sizeof ctl);
+    iov.iov_base = &m;
+    iov.iov_len = n;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.b;
+    mh.msg_controllen = sizeof ctl.b;
+    c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (sendmsg(vu->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
         return AVPS_E_IO;
     return 0;
 }
@@ -615,10 +661,10 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         if ((m->p.u64 & ~vu_protocol_features) != 0u)
             return AVPS_E_GUEST_STATE;
         vu->proto_features = m->p.u64;
-        vu_log(vu, 1, "protocol features %#llx", (unsigned long long)m->p.u64);
+        vu_log_(vu, 1, "protocol features %#llx", (unsigned long long)m->p.u64);
         return 0;
     case AVPS_VU_SET_OWNER:
-        vu_log(vu, 1, "owner set");
+        vu_log_(vu, 1, "owner set");
         return 0;
     case AVPS_VU_RESET_OWNER:
         return 0; /* deprecated; ignoring it is what the protocol recommends */
@@ -703,7 +749,7 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
          * start instead of running with a size the front-end does not use. */
         vu->q[i].num_set = 1;
         if (m->p.state.num == 0u || m->p.state.num > avps_dev_queue_size_max(dev, i)) {
-            vu_log(vu, 0, "queue %u: size %u not supported (max %u)", i, m->p.state.num,
+            vu_log_(vu, 0, "queue %u: size %u not supported (max %u)", i, m->p.state.num,
                    avps_dev_queue_size_max(dev, i));
             vu->q[i].num = 0;
             return AVPS_E_GUEST_STATE;
@@ -731,7 +777,7 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         s.num = vu_ring_halt(vu, i);
         close_fd(&vu->q[i].kick_fd);
         vu->q[i].kick_set = 0;
-        vu_log(vu, 1, "queue %u stopped at base %#x", i, s.num);
+        vu_log_(vu, 1, "queue %u stopped at base %#x", i, s.num);
         *replied = true;
         return vu_send(vu, req, &s, sizeof s);
     }
@@ -771,7 +817,7 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         if (vu_vring_index(vu, m->p.state.index, &i) != 0 || m->p.state.num > 1u)
             return AVPS_E_GUEST_STATE;
         vu->q[i].enabled = (uint8_t)m->p.state.num;
-        vu_log(vu, 1, "queue %u %s", i, m->p.state.num ? "enabled" : "disabled");
+        vu_log_(vu, 1, "queue %u %s", i, m->p.state.num ? "enabled" : "disabled");
         if (!vu->q[i].enabled) {
             if (vu->q[i].started)
                 (void)vu_ring_halt(vu, i); /* keeps the base for the next start */
@@ -801,8 +847,9 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         return avps_dev_config_write(dev, m->p.config.offset, m->p.config.payload,
                                      m->p.config.size);
     case AVPS_VU_RESET_DEVICE:
-        vu_log(vu, 1, "device reset");
+        vu_log_(vu, 1, "device reset");
         vu_reset_device(vu);
+        vu_inflight_forget(vu); /* nothing is in flight in a reset device */
         return 0;
     case AVPS_VU_SET_STATUS: {
         const uint8_t st = avps_dev_status(dev);
@@ -811,10 +858,11 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         if (m->p.u64 > 0xffu)
             return AVPS_E_GUEST_STATE;
         if (want == 0u) {
-            vu_log(vu, 1, "status 0: device reset");
+            vu_log_(vu, 1, "status 0: device reset");
             for (uint16_t k = 0; k < vu->nq; k++)
                 (void)vu_ring_halt(vu, k);
             (void)avps_dev_set_status(dev, 0);
+            vu_inflight_forget(vu);
             vu->features_set = 0;
             return 0;
         }
@@ -826,6 +874,30 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
     case AVPS_VU_GET_STATUS:
         *replied = true;
         return vu_reply_u64(vu, req, avps_dev_status(dev));
+    case AVPS_VU_GET_INFLIGHT_FD: {
+        struct avps_vu_inflight out;
+        int fd = -1;
+
+        *replied = true;
+        err = vu_inflight_get(vu, &m->p.inflight, &out, &fd);
+        if (err != 0) {
+            /* The reply is what the front-end waits for: an empty one fails it. */
+            vu_log_(vu, 0, "GET_INFLIGHT_FD (%u queues of %u): refused", m->p.inflight.num_queues,
+                    m->p.inflight.queue_size);
+            memset(&out, 0, sizeof out);
+            return vu_send(vu, req, &out, sizeof out) == 0 ? err : AVPS_E_IO;
+        }
+        vu_log_(vu, 1, "inflight region: %u queues of %u, %llu bytes", out.num_queues,
+                out.queue_size, (unsigned long long)out.mmap_size);
+        err = vu_send_fd(vu, req, &out, sizeof out, fd);
+        close(fd);
+        return err;
+    }
+    case AVPS_VU_SET_INFLIGHT_FD:
+        err = vu_inflight_set(vu, &m->p.inflight, take_fd(fds, nfds, 0));
+        vu_log_(vu, err == 0 ? 1 : 0, "inflight region %s (%u queues of %u)",
+                err == 0 ? "set" : "refused", m->p.inflight.num_queues, m->p.inflight.queue_size);
+        return err;
     default:
         return AVPS_E_INVAL; /* well formed, but nothing we handle */
     }
@@ -879,7 +951,7 @@ int avps_vu_process(struct avps_vu *vu, const struct avps_vu_msg *m, size_t len,
         const uint32_t req = len >= sizeof m->hdr ? m->hdr.request : 0u;
 
         vu->bad_msgs++;
-        vu_log(vu, 0, "malformed %s (%u): %s", avps_vu_req_name(req), req, why);
+        vu_log_(vu, 0, "malformed %s (%u): %s", avps_vu_req_name(req), req, why);
         vu_close_fds(fds, nfds);
         return err;
     }
@@ -887,7 +959,7 @@ int avps_vu_process(struct avps_vu *vu, const struct avps_vu_msg *m, size_t len,
           (vu->proto_features & (1ull << AVPS_VU_PF_REPLY_ACK)) != 0u;
     if (err != 0) {
         vu->bad_msgs++;
-        vu_log(vu, 1, "unsupported request %u", m->hdr.request);
+        vu_log_(vu, 1, "unsupported request %u", m->hdr.request);
         vu_close_fds(fds, nfds);
         /* A request with its own reply waits for that reply, not for an
          * ack (REPLY_ACK changes nothing for those): we cannot answer it. */
@@ -897,14 +969,14 @@ int avps_vu_process(struct avps_vu *vu, const struct avps_vu_msg *m, size_t len,
             return vu_reply_u64(vu, m->hdr.request, 1u);
         return 0;
     }
-    vu_log(vu, 2, "%s", avps_vu_req_name(m->hdr.request));
+    vu_log_(vu, 2, "%s", avps_vu_req_name(m->hdr.request));
     err = vu_dispatch(vu, m, fds, nfds, &replied);
     vu_close_fds(fds, nfds);
     if (err == AVPS_E_IO)
         return err; /* the socket itself failed */
     if (err != 0) {
         vu->bad_msgs++;
-        vu_log(vu, 0, "%s refused: %s", avps_vu_req_name(m->hdr.request), avps_strerror(err));
+        vu_log_(vu, 0, "%s refused: %s", avps_vu_req_name(m->hdr.request), avps_strerror(err));
     }
     if (!replied) {
         if (vu_has_reply(m->hdr.request))
@@ -974,7 +1046,7 @@ int avps_vu_handle(struct avps_vu *vu)
         for (unsigned int k = 0; k < nfds; k++)
             close(fds[k]);
         if (r != 0)
-            vu_log(vu, 0, "bad message header (%zd bytes%s)", r,
+            vu_log_(vu, 0, "bad message header (%zd bytes%s)", r,
                    (mh.msg_flags & MSG_CTRUNC) ? ", descriptors truncated" : "");
         avps_vu_disconnect(vu);
         return AVPS_E_IO;
@@ -982,7 +1054,7 @@ int avps_vu_handle(struct avps_vu *vu)
     if (m.hdr.size > sizeof m.p || read_full(vu->sock, &m.p, m.hdr.size) != 0) {
         for (unsigned int k = 0; k < nfds; k++)
             close(fds[k]);
-        vu_log(vu, 0, "bad payload (size %u)", m.hdr.size);
+        vu_log_(vu, 0, "bad payload (size %u)", m.hdr.size);
         avps_vu_disconnect(vu);
         return AVPS_E_IO;
     }
@@ -1000,14 +1072,15 @@ void avps_vu_connect(struct avps_vu *vu, int fd)
         avps_vu_disconnect(vu);
     vu->sock = fd;
     vu->connections++;
-    vu_log(vu, 1, "front-end connected");
+    vu_log_(vu, 1, "front-end connected");
 }
 
 void avps_vu_disconnect(struct avps_vu *vu)
 {
     if (vu->sock >= 0)
-        vu_log(vu, 1, "front-end disconnected");
+        vu_log_(vu, 1, "front-end disconnected");
     vu_reset_device(vu);
+    vu_inflight_unmap(vu);
     vu_unmap_all(vu);
     vu_unmap_log(vu);
     close_fd(&vu->backend_fd);
@@ -1023,7 +1096,7 @@ void avps_vu_kick(struct avps_vu *vu, uint16_t q)
     if (q >= vu->nq)
         return;
     if (vu->q[q].kick_fd >= 0 && read(vu->q[q].kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-        vu_log(vu, 0, "queue %u: kick read failed", q);
+        vu_log_(vu, 0, "queue %u: kick read failed", q);
     if (vu->q[q].started && vu->q[q].enabled)
         (void)avps_dev_queue_notify(vu->dev, q);
 }
