@@ -38,7 +38,7 @@
 #define PF(n) (1ull << AVPS_VU_PF_##n)
 #define PF_ALL                                                                              \
     (PF(MQ) | PF(LOG_SHMFD) | PF(REPLY_ACK) | PF(BACKEND_REQ) | PF(CONFIG) | PF(RESET_DEVICE) | \
-     PF(CONFIGURE_MEM_SLOTS) | PF(STATUS))
+     PF(CONFIGURE_MEM_SLOTS) | PF(STATUS) | PF(INFLIGHT_SHMFD))
 
 static uint8_t img[FZ_RAM], shadow[FZ_RAM];
 static uint8_t out[1u << 16];
@@ -195,6 +195,8 @@ static void start_rings(void)
     m0(AVPS_VU_GET_STATUS);
 }
 
+static bool with_inflight; /* the next negotiate() sets up an inflight region */
+
 /* vhost_user_backend_init, vhost_dev_init, vhost_dev_start. */
 static void negotiate(bool add_reg)
 {
@@ -211,6 +213,18 @@ static void negotiate(bool add_reg)
         mreg(FD_MEMFD(1), AVPS_VU_ADD_MEM_REG, 0, FZ_RAM, 0);
     else
         mtable(1);
+    if (with_inflight) {
+        /* vhost-user-blk: GET_INFLIGHT_FD, then SET_INFLIGHT_FD with a region
+         * (here the guest-RAM memfd: its first bytes hold no ring) */
+        struct avps_vu_inflight inf;
+
+        memset(&inf, 0, sizeof inf);
+        inf.num_queues = 1;
+        inf.queue_size = QSIZE;
+        msg(0, AVPS_VU_GET_INFLIGHT_FD, V, &inf, sizeof inf);
+        inf.mmap_size = 4096;
+        msg(FD_MEMFD(1), AVPS_VU_SET_INFLIGHT_FD, NR, &inf, sizeof inf);
+    }
     start_rings();
 }
 
@@ -282,7 +296,9 @@ int main(int argc, char **argv)
         /* 2. a request waiting for entropy across GET_VRING_BASE and a new
          *    memory table while the ring runs */
         ring_reset(pk != 0);
+        with_inflight = true;
         negotiate(false);
+        with_inflight = false;
         put8(OP_DRY);
         buffers(2, 16);
         mtable(2);
