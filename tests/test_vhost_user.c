@@ -2471,6 +2471,42 @@ static void test_inflight_mangle_record_flag(void **s) { (void)s; inflight_bad_r
 static void test_inflight_mangle_desc_num(void **s) { (void)s; inflight_bad_region(1); }
 static void test_inflight_mangle_batch_list(void **s) { (void)s; inflight_bad_region(2); }
 
+/* A new region while the ring runs (found by fuzz/vu_fuzz.c: the journal
+ * kept writing into the region GET_INFLIGHT_FD had just replaced): the ring
+ * stops, the region changes, the ring restarts journaling into the new one,
+ * and the request waiting in it is still served. */
+static void test_inflight_region_replaced_while_running(void **s)
+{
+    struct fe *f = fe_new();
+    struct avps_vu_inflight inf;
+    int rfd = -1, rfd2, a;
+    uint64_t ga;
+    uint8_t *reg, *reg2;
+
+    (void)s;
+    fe_ring_init(f, false);
+    reg = fe_start_inflight(f, false, &rfd, 0);
+    f->b->src.again = 1000;
+    ga = fe_post(f, 8, &a);
+    fe_kick(f);
+    assert_int_equal(reg[IS_ENT(a)], 1);
+    rfd2 = fe_get_inflight(f, 1, QSIZE, &inf);
+    assert_true(rfd2 >= 0);
+    reg2 = mmap(NULL, (size_t)inf.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd2, 0);
+    assert_true(reg2 != MAP_FAILED);
+    /* the running ring moved to the new region: a is recorded there */
+    assert_int_equal(get16(reg2 + IS_VERSION), 1);
+    f->b->src.again = 0;
+    (void)avps_rng_resume(&f->b->rng);
+    fe_expect_used(f, a, ga, 8);
+    assert_int_equal(get16(reg2 + IS_USED_IDX), 1);
+    munmap(reg, (size_t)inf.mmap_size);
+    munmap(reg2, (size_t)inf.mmap_size);
+    close(rfd);
+    close(rfd2);
+    fe_free(f);
+}
+
 /* GET_INFLIGHT_FD for queues the device does not have, or of size 0: an
  * all-zero reply without a descriptor (QEMU then fails the start cleanly);
  * SET_INFLIGHT_FD with a region too small, an offset, or a size beyond its
@@ -2539,6 +2575,7 @@ int main(void)
         cmocka_unit_test(test_inflight_mangle_desc_num),
         cmocka_unit_test(test_inflight_mangle_batch_list),
         cmocka_unit_test(test_inflight_refused),
+        cmocka_unit_test(test_inflight_region_replaced_while_running),
         cmocka_unit_test(test_reset_device),
         cmocka_unit_test(test_reply_ack),
         cmocka_unit_test(test_malformed_size_beyond_message),

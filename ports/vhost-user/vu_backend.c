@@ -878,8 +878,14 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         struct avps_vu_inflight out;
         int fd = -1;
 
+        uint8_t was[AVPS_VU_MAX_QUEUES];
+
         *replied = true;
+        /* Front-ends send it before rings start; running rings stop while
+         * the region changes and restart journaling into the new one. */
+        vu_rings_suspend(vu, was);
         err = vu_inflight_get(vu, &m->p.inflight, &out, &fd);
+        vu_rings_resume(vu, was);
         if (err != 0) {
             /* The reply is what the front-end waits for: an empty one fails it. */
             vu_log_(vu, 0, "GET_INFLIGHT_FD (%u queues of %u): refused", m->p.inflight.num_queues,
@@ -893,11 +899,16 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         close(fd);
         return err;
     }
-    case AVPS_VU_SET_INFLIGHT_FD:
+    case AVPS_VU_SET_INFLIGHT_FD: {
+        uint8_t was[AVPS_VU_MAX_QUEUES];
+
+        vu_rings_suspend(vu, was);
         err = vu_inflight_set(vu, &m->p.inflight, take_fd(fds, nfds, 0));
+        vu_rings_resume(vu, was);
         vu_log_(vu, err == 0 ? 1 : 0, "inflight region %s (%u queues of %u)",
                 err == 0 ? "set" : "refused", m->p.inflight.num_queues, m->p.inflight.queue_size);
         return err;
+    }
     default:
         return AVPS_E_INVAL; /* well formed, but nothing we handle */
     }

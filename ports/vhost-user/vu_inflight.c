@@ -339,6 +339,16 @@ static const struct avps_vq_journal packed_journal = {
 
 /* ---- region management -------------------------------------------------- */
 
+static void jq_free(struct vu_jq *q);
+
+void vu_inflight_detach(struct avps_vu *vu, uint16_t i, struct avps_vq *vq)
+{
+    if (vq != NULL)
+        (void)avps_vq_set_journal(vq, NULL, NULL);
+    jq_free(vu->q[i].jr);
+    vu->q[i].jr = NULL;
+}
+
 static void jq_free(struct vu_jq *q)
 {
     if (q == NULL)
@@ -353,8 +363,9 @@ static void jq_free(struct vu_jq *q)
 void vu_inflight_unmap(struct avps_vu *vu)
 {
     for (uint16_t i = 0; i < AVPS_VU_MAX_QUEUES; i++) {
-        jq_free(vu->q[i].jr);
-        vu->q[i].jr = NULL;
+        if (vu->q[i].jr != NULL)
+            vu_inflight_detach(vu, i, (vu->dev != NULL && i < vu->nq) ? avps_dev_vq(vu->dev, i)
+                                                                       : NULL);
     }
     if (vu->inflight != NULL)
         munmap(vu->inflight, (size_t)vu->inflight_size);
@@ -436,14 +447,6 @@ void vu_inflight_forget(struct avps_vu *vu)
 {
     if (vu->inflight != NULL)
         memset(vu->inflight, 0, (size_t)vu->inflight_size);
-}
-
-void vu_inflight_detach(struct avps_vu *vu, uint16_t i, struct avps_vq *vq)
-{
-    if (vq != NULL)
-        (void)avps_vq_set_journal(vq, NULL, NULL);
-    jq_free(vu->q[i].jr);
-    vu->q[i].jr = NULL;
 }
 
 /* ---- starting a queue: read the region back ----------------------------- */
