@@ -40,7 +40,7 @@ static int seed(const char *dir, int packed, unsigned sel, uint8_t feat, uint8_t
         fprintf(stderr, "layout mismatch\n");
         return -1;
     }
-    if (variant == 1) /* put buffers across the region boundary */
+    if (variant >= 1) /* put buffers across the region boundary */
         q.heap = FUZZ_MEM / 2 - 24;
     for (unsigned i = 0; i < n; i++) {
         unsigned flags = ((feat & 1) && (i & 1)) ? RD_INDIRECT : 0;
@@ -54,7 +54,8 @@ static int seed(const char *dir, int packed, unsigned sel, uint8_t feat, uint8_t
     fp = fopen(path, "wb");
     if (fp == NULL)
         return -1;
-    hdr[0] = (uint8_t)sel;
+    /* variant 2: the port offers translation windows (byte 0, bit 7) */
+    hdr[0] = (uint8_t)(sel | (variant == 2 ? 0x80u : 0u));
     hdr[1] = feat;
     hdr[2] = segs;
     hdr[3] = sizeof program;
@@ -77,8 +78,8 @@ int main(int argc, char **argv)
     packed = atoi(argv[1]);
     for (unsigned sel = 0; sel < (packed ? 16u : 7u); sel += (packed ? 3u : 1u))
         for (uint8_t feat = 0; feat < 16; feat += 3)
-            for (unsigned v = 0; v < 2; v++)
-                if (seed(argv[2], packed, sel, feat, (uint8_t)(v ? 0x45 : 16), v,
+            for (unsigned v = 0; v < 3; v++)
+                if (seed(argv[2], packed, sel, feat, (uint8_t)(v == 1 ? 0x45 : 16), v,
                          fuzz_sizes[sel] > 4 ? 4 : fuzz_sizes[sel]) != 0)
                     return 1;
     return 0;

@@ -3,7 +3,7 @@
  * Built twice: FUZZ_PACKED=0 (split walker) and FUZZ_PACKED=1 (packed walker).
  *
  * The input is both guest memory and the choice of API calls:
- *   byte 0      queue size selector
+ *   byte 0      queue size selector; bit 7: the port offers translation windows
  *   byte 1      feature selector (INDIRECT, EVENT_IDX, IN_ORDER, NOTIFICATION_DATA)
  *   byte 2      segment array size (0..63) and port faults
  *   byte 3      P, the length of the program that follows
@@ -100,6 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g.max_span = 1u + (data[2] & 7u);
     if (data[2] & 0x80)
         avps_posix_set_unmap(&g, true);
+    else if (data[0] & 0x80)
+        avps_posix_set_window(&g, true); /* translation windows: the one-pass paths */
 
     memset(&cfg, 0, sizeof cfg);
     cfg.slots = slots;

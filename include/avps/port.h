@@ -23,8 +23,9 @@ extern "C" {
 /** @defgroup port Port contract
  * @{ */
 
-/** Version of struct avps_port_ops this library expects. */
-#define AVPS_PORT_OPS_VERSION 1u
+/** Version of struct avps_port_ops this header describes. Version 2 added
+ *  window; the library also accepts version 1 tables (without it). */
+#define AVPS_PORT_OPS_VERSION 2u
 
 /** Access bits passed to avps_port_ops::map. */
 #define AVPS_ACCESS_READ 0x1u  /**< The library will read the range. */
@@ -62,7 +63,8 @@ enum avps_event {
  * reached through.
  */
 struct avps_port_ops {
-    /** Must equal AVPS_PORT_OPS_VERSION. */
+    /** AVPS_PORT_OPS_VERSION (or an older version: members added after it
+     *  are then not read). */
     uint32_t version;
 
     /**
@@ -116,6 +118,20 @@ struct avps_port_ops {
     /** Optional. Send an MSI or MSI-X message the guest programmed (address
      *  and data). Without it the library calls inject(vector). */
     int (*inject_msi)(void *ctx, uint64_t addr, uint32_t data, uint32_t vector);
+
+    /**
+     * Optional (version 2). A translation window: the contiguous host mapping
+     * around @p addr that is valid for @p access, as [*win_addr, *win_addr +
+     * *win_len) at *win_hva. A queue may then translate any range inside the
+     * window without calling map, for as long as it stays enabled; a port whose
+     * mappings change (a memory table update, a region removed) must first
+     * reset or disable the queues of that guest. Return 0, or non-zero when no
+     * stable window exists for addr (map is used then). The library checks
+     * the answer: addr must lie inside a non-empty, non-wrapping window with a
+     * non-NULL pointer. Leave it NULL in ports whose mappings need unmap.
+     */
+    int (*window)(void *ctx, uint64_t addr, unsigned int access, uint64_t *win_addr,
+                  uint64_t *win_len, void **win_hva);
 };
 
 /** One guest address space: the port's ops and its context. Caller-owned;
@@ -133,7 +149,7 @@ struct avps_host {
  * @retval AVPS_OK         The ops table is usable.
  * @retval AVPS_E_INVAL    host or ops is NULL, a required op is missing, or
  *                         only one of lock/unlock is set.
- * @retval AVPS_E_VERSION  ops->version is not AVPS_PORT_OPS_VERSION.
+ * @retval AVPS_E_VERSION  ops->version is 0 or newer than AVPS_PORT_OPS_VERSION.
  * @par Context
  * Any thread; calls nothing.
  */

@@ -192,6 +192,10 @@ struct avps_vq {
     uint8_t event_armed;   /* EVENT_IDX: our avail_event (split) or device event (packed) holds event_value */
     uint16_t event_value;
     unsigned int access; /* extra map access bits (AVPS_ACCESS_IOVA) */
+    uint64_t win_addr;   /* translation window (port window op): guest range ... */
+    uint64_t win_len;    /* ... 0 = none */
+    uint8_t *win_hva;    /* ... and its host address */
+    unsigned int win_access; /* access bits the window was granted for */
     void *ring_hva[3];   /* desc, driver, device areas */
     uint64_t ring_span[3];
     uint64_t ring_gpa[3];

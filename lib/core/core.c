@@ -47,7 +47,7 @@ int avps_host_check(const struct avps_host *host)
         return AVPS_E_INVAL;
     }
     ops = host->ops;
-    if (ops->version != AVPS_PORT_OPS_VERSION) {
+    if ((ops->version == 0u) || (ops->version > AVPS_PORT_OPS_VERSION)) {
         return AVPS_E_VERSION;
     }
     if ((ops->map == NULL) || (ops->inject == NULL)) {

@@ -121,6 +121,22 @@ int avps_gmem_read_(const struct avps_host *h, uint64_t gpa, void *buf,
 /* Release a mapping when the port has unmap. */
 void avps_gmem_unmap_(const struct avps_host *h, void *hva, uint64_t len);
 
+/* A translation window (port ops version 2): [addr, addr + len) at hva. */
+struct avps_window {
+    uint64_t addr;
+    uint64_t len;
+    uint8_t *hva;
+};
+/* True when the port offers windows. */
+static inline bool avps_host_has_window_(const struct avps_host *h)
+{
+    return (h->ops->version >= 2u) && (h->ops->window != NULL);
+}
+/* Ask the port for the window around gpa; the answer is checked (gpa inside,
+ * non-empty, no wrap in either address space, non-NULL). */
+int avps_gmem_window_(const struct avps_host *h, uint64_t gpa, unsigned int access,
+                      struct avps_window *w);
+
 /* ---- port wrappers ----------------------------------------------------- */
 static inline void avps_report_(const struct avps_host *h, enum avps_event ev,
                                 uint32_t dev, uint64_t a, uint64_t b)

@@ -77,3 +77,24 @@ void avps_gmem_unmap_(const struct avps_host *h, void *hva, uint64_t len)
         h->ops->unmap(h->ctx, hva, len);
     }
 }
+
+int avps_gmem_window_(const struct avps_host *h, uint64_t gpa, unsigned int access,
+                      struct avps_window *w)
+{
+    uint64_t addr = 0;
+    uint64_t len = 0;
+    void *hva = NULL;
+
+    if (h->ops->window(h->ctx, gpa, access, &addr, &len, &hva) != 0) {
+        return AVPS_E_GUEST_RANGE;
+    }
+    if ((hva == NULL) || (len == 0u) || (addr > (UINT64_MAX - (len - 1u))) ||
+        (len > (uint64_t)UINTPTR_MAX) || (gpa < addr) || ((gpa - addr) >= len)) {
+        avps_report_(h, AVPS_EV_PORT_BAD_MAP, 0u, len, gpa);
+        return AVPS_E_GUEST_RANGE;
+    }
+    w->addr = addr;
+    w->len = len;
+    w->hva = (uint8_t *)hva;
+    return AVPS_OK;
+}

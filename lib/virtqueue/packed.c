@@ -55,6 +55,7 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     uint16_t flags = load_flags_(vq, pos);
     uint16_t ndesc = 0;
     uint16_t id = 0;
+    struct avps_pvirtq_desc raw;
     struct avps_walk_ w;
     struct avps_chain_ c;
 
@@ -79,14 +80,33 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, vq->inflight_desc);
     }
 
+    /* Fields only after the flags said the descriptor is ours. */
+    AVPS_RMB();
+    avps_shm_copy_in_(&raw, &ring[pos], sizeof raw);
+    /* One pass for a single direct descriptor inside the translation window
+     * (every walker rule holds trivially for it). */
+    if (!skip && ((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) &&
+        ((flags & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) == 0u)) {
+        const bool write = (flags & AVPS_VRING_DESC_F_WRITE) != 0u;
+        const uint32_t len = avps_from_le32(raw.len);
+
+        id = avps_from_le16(raw.id);
+        if ((id < vq->size) && (vq->slots[id].ndesc == 0u) &&
+            avps_vq_fast_one_(vq, req, avps_from_le64(raw.addr), len, write)) {
+            if (vq->jr != NULL) {
+                packed_journal_desc_(vq, 0u, &raw, flags);
+                vq->jr->taken(vq->jr_ctx, id, 1u);
+            }
+            if (++vq->last_avail == vq->size) {
+                vq->last_avail = 0;
+                vq->avail_wrap ^= 1u;
+            }
+            return avps_vq_take_slot_(vq, req, id, 1u, write ? 0u : len, write ? len : 0u);
+        }
+    }
     avps_walk_init_(&w, vq, req, skip);
     /* Bounded: ndesc grows each pass and may not pass the free entries. */
     for (;;) {
-        struct avps_pvirtq_desc raw;
-
-        /* Fields only after the flags said the descriptor is ours. */
-        AVPS_RMB();
-        avps_shm_copy_in_(&raw, &ring[pos], sizeof raw);
         if (vq->jr != NULL) {
             packed_journal_desc_(vq, ndesc, &raw, flags);
         }
@@ -126,6 +146,8 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         if (!is_avail_(flags, wrap)) {
             return avps_vq_fail_(vq, AVPS_E_GUEST_DESC, id, flags);
         }
+        AVPS_RMB();
+        avps_shm_copy_in_(&raw, &ring[pos], sizeof raw);
     }
 
     /* spdk#3860: the id indexes our slots, so bound it first. */
@@ -222,6 +244,39 @@ void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags)
     avps_shm_store16_(&d->flags, flags);
     avps_vq_clean_(vq, d, sizeof *d);
     avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DESC] + (16u * (uint64_t)pos), sizeof *d);
+}
+
+/* A used descriptor inside a batch whose first descriptor is made used last
+ * (§2.8.9): the driver reads none of these before that one, so no barrier
+ * or cache maintenance per descriptor; avps_packed_sync_() covers them. */
+void avps_packed_put_used_batched_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
+{
+    struct avps_pvirtq_desc *d = &ring_(vq)[vq->used_idx];
+
+    avps_shm_store16_(&d->flags, avps_packed_fill_used_(vq, id, len, ndesc));
+}
+
+/* Clean and log ring positions [pos, pos + count), in at most two runs. */
+void avps_packed_sync_(const struct avps_vq *vq, uint16_t pos, uint32_t count)
+{
+    uint32_t at = pos;
+    uint32_t left = (count > vq->size) ? vq->size : count;
+
+    if ((vq->caps & (AVPS_VQ_CAP_CLEAN | AVPS_VQ_CAP_DIRTY)) == 0u) {
+        return;
+    }
+    while (left > 0u) {
+        uint32_t run = (uint32_t)vq->size - at;
+
+        if (run > left) {
+            run = left;
+        }
+        avps_vq_clean_(vq, &ring_(vq)[at], 16u * (uint64_t)run);
+        avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DESC] + (16u * (uint64_t)at),
+                       16u * (uint64_t)run);
+        left -= run;
+        at = 0;
+    }
 }
 
 void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)

@@ -39,21 +39,33 @@ static int split_avail_idx_(struct avps_vq *vq, uint16_t *out)
     return AVPS_OK;
 }
 
-/* Walk the chain that starts at head (already checked < size). */
-static inline void split_walk_(struct avps_vq *vq, struct avps_walk_ *w, uint16_t head)
+static inline const struct avps_vring_desc *split_table_(const struct avps_vq *vq)
 {
-    const struct avps_vring_desc *ring =
-        (const struct avps_vring_desc *)vq->ring_hva[AVPS_VQ_AREA_DESC];
-    uint16_t idx = head;
+    return (const struct avps_vring_desc *)vq->ring_hva[AVPS_VQ_AREA_DESC];
+}
+
+/* Read descriptor idx (< size) once. */
+static inline void split_read_desc_(const struct avps_vq *vq, uint16_t idx,
+                                    struct avps_vring_desc *raw)
+{
+    const struct avps_vring_desc *ring = split_table_(vq);
+
+    avps_vq_inval_(vq, &ring[idx], 16u);
+    avps_shm_copy_in_(raw, &ring[idx], sizeof *raw);
+}
+
+/* Walk the chain whose first descriptor (at head, already checked < size)
+ * was copied into *first; every later one is read here, once. */
+static inline void split_walk_(struct avps_vq *vq, struct avps_walk_ *w,
+                               const struct avps_vring_desc *first)
+{
+    struct avps_vring_desc raw = *first;
 
     /* Bounded: every pass either visits a buffer descriptor (walk_buf fails
      * after size of them) or enters the one indirect table and leaves. */
     for (;;) {
-        struct avps_vring_desc raw;
         uint16_t flags;
 
-        avps_vq_inval_(vq, &ring[idx], 16u);
-        avps_shm_copy_in_(&raw, &ring[idx], sizeof raw);
         flags = avps_from_le16(raw.flags);
         if ((flags & AVPS_VRING_DESC_F_INDIRECT) != 0u) {
             /* §2.7.5.3: a table ends the chain; INDIRECT with NEXT is
@@ -73,10 +85,14 @@ static inline void split_walk_(struct avps_vq *vq, struct avps_walk_ *w, uint16_
         if ((flags & AVPS_VRING_DESC_F_NEXT) == 0u) {
             break;
         }
-        idx = avps_from_le16(raw.next);
-        if (idx >= vq->size) {
-            avps_walk_error_(w, AVPS_E_GUEST_DESC, idx);
-            break;
+        {
+            const uint16_t idx = avps_from_le16(raw.next);
+
+            if (idx >= vq->size) {
+                avps_walk_error_(w, AVPS_E_GUEST_DESC, idx);
+                break;
+            }
+            split_read_desc_(vq, idx, &raw);
         }
     }
 }
@@ -84,6 +100,7 @@ static inline void split_walk_(struct avps_vq *vq, struct avps_walk_ *w, uint16_
 int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 {
     const struct avps_vring_avail *av = avail_(vq);
+    struct avps_vring_desc first;
     struct avps_walk_ w;
     struct avps_chain_ c;
     uint16_t head;
@@ -125,8 +142,26 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, head, head);
     }
 
+    split_read_desc_(vq, head, &first);
+    /* One pass for a single direct descriptor inside the translation window:
+     * every walker rule holds trivially for it (one descriptor, no order to
+     * keep, a 32-bit length), so it goes in flight at once. */
+    if (!skip && ((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) &&
+        ((avps_from_le16(first.flags) & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) ==
+         0u)) {
+        const bool write = (avps_from_le16(first.flags) & AVPS_VRING_DESC_F_WRITE) != 0u;
+        const uint32_t len = avps_from_le32(first.len);
+
+        if (avps_vq_fast_one_(vq, req, avps_from_le64(first.addr), len, write)) {
+            vq->last_avail++;
+            if (vq->jr != NULL) {
+                vq->jr->taken(vq->jr_ctx, head, 1u);
+            }
+            return avps_vq_take_slot_(vq, req, head, 1u, write ? 0u : len, write ? len : 0u);
+        }
+    }
     avps_walk_init_(&w, vq, req, skip);
-    split_walk_(vq, &w, head);
+    split_walk_(vq, &w, &first);
 
     /* Consumed, so never parsed again; only a chain that merely did not fit
      * the caller's array stays in the ring. */
@@ -144,6 +179,7 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 int avps_split_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
                              uint16_t head)
 {
+    struct avps_vring_desc first;
     struct avps_walk_ w;
     struct avps_chain_ c;
 
@@ -152,7 +188,8 @@ int avps_split_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool s
     }
     avps_walk_init_(&w, vq, req, skip);
     w.journal = false; /* the journal has it already */
-    split_walk_(vq, &w, head);
+    split_read_desc_(vq, head, &first);
+    split_walk_(vq, &w, &first);
     c.id = head;
     c.ndesc = 1u;
     return avps_vq_finish_chain_(vq, &w, &c);
@@ -166,15 +203,37 @@ void avps_split_put_used_(struct avps_vq *vq, uint16_t off, uint16_t id, uint32_
 
     avps_shm_store32_(&e->id, id);
     avps_shm_store32_(&e->len, len);
-    avps_vq_clean_(vq, e, sizeof *e);
-    avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 4u + (8u * (uint64_t)slot),
-                sizeof *e);
+}
+
+/* Clean and log the used elements [first, first + count) (ring slots, in at
+ * most two runs), as one range each rather than per element. */
+static void split_sync_elems_(const struct avps_vq *vq, uint16_t first, uint16_t count)
+{
+    const struct avps_vring_used *u = used_(vq);
+    uint32_t slot = (uint32_t)first & split_mask_(vq);
+    uint32_t left = (count > vq->size) ? vq->size : count;
+
+    while (left > 0u) {
+        uint32_t run = (uint32_t)vq->size - slot;
+
+        if (run > left) {
+            run = left;
+        }
+        avps_vq_clean_(vq, &u->ring[slot], 8u * (uint64_t)run);
+        avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 4u + (8u * (uint64_t)slot),
+                       8u * (uint64_t)run);
+        left -= run;
+        slot = 0;
+    }
 }
 
 void avps_split_publish_(struct avps_vq *vq, uint16_t count)
 {
     struct avps_vring_used *u = used_(vq);
 
+    if ((vq->caps & (AVPS_VQ_CAP_CLEAN | AVPS_VQ_CAP_DIRTY)) != 0u) {
+        split_sync_elems_(vq, vq->used_idx, count);
+    }
     /* §2.7.8.2: entries (and the buffers' data) before the index. */
     AVPS_WMB();
     vq->used_idx = (uint16_t)(vq->used_idx + count);

@@ -23,6 +23,9 @@ static void vq_read_caps_(struct avps_vq *vq)
     if (ops->dirty != NULL) {
         caps |= AVPS_VQ_CAP_DIRTY;
     }
+    if (avps_host_has_window_(vq->host)) {
+        caps |= AVPS_VQ_CAP_WINDOW;
+    }
     vq->caps = (uint8_t)caps;
 }
 
@@ -84,6 +87,10 @@ static void vq_clear_state_(struct avps_vq *vq, bool slots)
     vq->resub = NULL;
     vq->resub_n = 0;
     vq->resub_pos = 0;
+    vq->win_addr = 0;
+    vq->win_len = 0;
+    vq->win_hva = NULL;
+    vq->win_access = 0;
 }
 
 void avps_vq_reset(struct avps_vq *vq)
@@ -255,6 +262,26 @@ const struct avps_vq_stats *avps_vq_stats(const struct avps_vq *vq)
 
 /* ---- the chain walker: every per-descriptor rule, both layouts --------- */
 
+static void vq_window_refresh_(struct avps_vq *vq, uint64_t gpa, unsigned int access)
+{
+    const unsigned int both = access | AVPS_ACCESS_READ | AVPS_ACCESS_WRITE;
+    struct avps_window win;
+    unsigned int granted = both;
+    int err = avps_gmem_window_(vq->host, gpa, both, &win);
+
+    if ((err != AVPS_OK) && (both != access)) {
+        granted = access;
+        err = avps_gmem_window_(vq->host, gpa, access, &win);
+    }
+    if (err != AVPS_OK) {
+        return; /* map answers instead */
+    }
+    vq->win_addr = win.addr;
+    vq->win_len = win.len;
+    vq->win_hva = win.hva;
+    vq->win_access = granted;
+}
+
 int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
 {
     struct avps_vq *vq = w->vq;
@@ -287,6 +314,31 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
     }
     if (!w->translate || w->nospc) {
         return AVPS_OK; /* skipping, or counting only: no translation */
+    }
+
+    /* The port's translation window: a range inside it needs no map call.
+     * Refreshed on a miss (asking for both directions first, so reads and
+     * writes in one region share it); cleared when the queue is enabled. */
+    if (((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) && (left != 0u)) {
+        if (!avps_vq_in_window_(vq, gpa, left, access)) {
+            vq_window_refresh_(vq, gpa, access);
+        }
+        if (avps_vq_in_window_(vq, gpa, left, access)) {
+            if (w->nseg >= req->seg_max) {
+                w->nospc = true;
+                return AVPS_OK;
+            }
+            req->seg[w->nseg].base = &vq->win_hva[gpa - vq->win_addr];
+            req->seg[w->nseg].gpa = gpa;
+            req->seg[w->nseg].len = len;
+            w->nseg++;
+            if (write) {
+                req->n_wr++;
+            } else {
+                req->n_rd++;
+            }
+            return AVPS_OK;
+        }
     }
 
     /* Translate the whole range (CVE-2018-1059), a segment per region. */
@@ -474,7 +526,6 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
 int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
                           const struct avps_chain_ *c)
 {
-    struct avps_vq_slot *slot = &vq->slots[c->id];
     struct avps_vq_req *req = w->req;
 
     if (w->err != 0) {
@@ -495,17 +546,7 @@ int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
     if (w->journal) {
         vq->jr->taken(vq->jr_ctx, c->id, c->ndesc);
     }
-    slot->ndesc = c->ndesc;
-    slot->wr_len = (uint32_t)w->wr_len;
-    slot->seq = vq->in_order ? vq->pop_seq : 0u;
-    vq->pop_seq++;
-    vq->inflight++;
-    vq->inflight_desc = (uint16_t)(vq->inflight_desc + c->ndesc);
-    vq->stats.popped++;
-    req->id = c->id;
-    req->rd_len = (uint32_t)w->rd_len;
-    req->wr_len = (uint32_t)w->wr_len;
-    return 1;
+    return avps_vq_take_slot_(vq, req, c->id, c->ndesc, (uint32_t)w->rd_len, (uint32_t)w->wr_len);
 }
 
 /* Take the next buffer of the resubmission list. An id the journal got
@@ -547,9 +588,9 @@ static int vq_pop_ring_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     return avps_split_pop_one_(vq, req, skip);
 }
 
-static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, uint32_t first)
 {
-    uint32_t round = 0;
+    uint32_t round = first;
 
     /* Each dropped chain consumes ring entries and each resubmission entry
      * is taken once, so this ends; the bound on ring chains also keeps a
@@ -557,10 +598,6 @@ static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     while (round <= vq->size) {
         int r;
 
-        req->n_rd = 0;
-        req->n_wr = 0;
-        req->rd_len = 0;
-        req->wr_len = 0;
         if (vq->resub_pos < vq->resub_n) {
             r = vq_resubmit_one_(vq, req, skip);
         } else {
@@ -580,7 +617,16 @@ int avps_vq_pop(struct avps_vq *vq, struct avps_vq_req *req)
     if (!vq->enabled || vq->broken) {
         return AVPS_E_STATE;
     }
-    return vq_take_(vq, req, false);
+    /* The common case first: nothing to resubmit, and a chain (or none). */
+    if (vq->resub_pos >= vq->resub_n) {
+        const int r = vq_pop_ring_(vq, req, false);
+
+        if (r != AVPS_VQ_DROPPED_) {
+            return r;
+        }
+        return vq_take_(vq, req, false, 1u);
+    }
+    return vq_take_(vq, req, false, 0u);
 }
 
 int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
@@ -593,7 +639,7 @@ int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
         return AVPS_E_STATE;
     }
     (void)memset(&req, 0, sizeof req);
-    r = vq_take_(vq, &req, true);
+    r = vq_take_(vq, &req, true, 0u);
     if (r == 1) {
         *id = req.id;
     }
@@ -730,38 +776,41 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
         uint16_t run_desc = 0;
         uint16_t head_pos = 0;
         uint16_t head_flags = 0;
+        uint32_t total = 0;
         bool have_head = false;
 
         for (i = 0; i < n; i++) {
-            const struct avps_vq_slot *slot = &vq->slots[used[i].id];
-            const bool last = (i + 1u) == n;
+            const uint16_t id = used[i].id;
+            const struct avps_vq_slot *slot = &vq->slots[id];
+            const bool whole = used[i].len == slot->wr_len;
 
             run_desc = (uint16_t)(run_desc + slot->ndesc);
+            vq_release_slot_(vq, id);
             /* §2.8.8: with IN_ORDER, buffers used completely may share one
              * used descriptor, that of the last buffer of the run. */
-            if (vq->in_order && !last && (used[i].len == slot->wr_len)) {
+            if (vq->in_order && ((i + 1u) != n) && whole) {
                 continue;
             }
             if (have_head) {
-                avps_packed_put_used_(vq, used[i].id, used[i].len, run_desc);
+                avps_packed_put_used_batched_(vq, id, used[i].len, run_desc);
             } else {
                 /* §2.8.9: the batch's first used descriptor is made used
                  * last, so the driver never sees part of the batch. */
                 head_pos = vq->used_idx;
-                head_flags = avps_packed_fill_used_(vq, used[i].id, used[i].len, run_desc);
+                head_flags = avps_packed_fill_used_(vq, id, used[i].len, run_desc);
                 have_head = true;
             }
-            vq->unsignalled += run_desc;
+            total += run_desc;
             run_desc = 0;
         }
+        vq->unsignalled += total;
         if (vq->jr != NULL) {
             vq->jr->used_begin(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
         }
         if (have_head) {
+            /* The rest of the batch first, then its first descriptor. */
+            avps_packed_sync_(vq, (uint16_t)((head_pos + 1u) % vq->size), total - 1u);
             avps_packed_publish_used_(vq, head_pos, head_flags);
-        }
-        for (i = 0; i < n; i++) {
-            vq_release_slot_(vq, used[i].id);
         }
         if (vq->jr != NULL) {
             vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
@@ -774,16 +823,18 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
         uint16_t run = 0;
 
         for (i = 0; i < n; i++) {
-            const struct avps_vq_slot *slot = &vq->slots[used[i].id];
-            const bool last = (i + 1u) == n;
+            const uint16_t id = used[i].id;
+            const bool whole = used[i].len == vq->slots[id].wr_len;
 
+            /* Released here already: the index below publishes them all. */
+            vq_release_slot_(vq, id);
             run++;
             /* §2.7.9: one used entry per run of completely used buffers,
              * written where the run's first buffer would go. */
-            if (vq->in_order && !last && (used[i].len == slot->wr_len)) {
+            if (vq->in_order && ((i + 1u) != n) && whole) {
                 continue;
             }
-            avps_split_put_used_(vq, off, used[i].id, used[i].len);
+            avps_split_put_used_(vq, off, id, used[i].len);
             off = (uint16_t)(off + run);
             run = 0;
         }
@@ -792,9 +843,6 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
         }
         avps_split_publish_(vq, (uint16_t)n);
         vq->unsignalled += (uint32_t)n;
-        for (i = 0; i < n; i++) {
-            vq_release_slot_(vq, used[i].id);
-        }
         if (vq->jr != NULL) {
             vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
         }

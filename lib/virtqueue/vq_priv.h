@@ -22,6 +22,7 @@
 #define AVPS_VQ_CAP_INVAL 0x1u
 #define AVPS_VQ_CAP_CLEAN 0x2u
 #define AVPS_VQ_CAP_DIRTY 0x4u
+#define AVPS_VQ_CAP_WINDOW 0x8u
 
 static inline void avps_vq_inval_(const struct avps_vq *vq, const void *p, uint64_t len)
 {
@@ -74,6 +75,10 @@ static inline void avps_walk_init_(struct avps_walk_ *w, struct avps_vq *vq,
                                    struct avps_vq_req *req, bool skip)
 {
     (void)AVPS_MEMSET(w, 0, sizeof *w);
+    req->n_rd = 0;
+    req->n_wr = 0;
+    req->rd_len = 0;
+    req->wr_len = 0;
     w->vq = vq;
     w->req = req;
     w->translate = !skip;
@@ -90,6 +95,53 @@ static inline void avps_walk_error_(struct avps_walk_ *w, int err, uint64_t val)
 }
 
 int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write);
+
+/* [gpa, gpa + len) lies inside the queue's translation window for access. */
+static inline bool avps_vq_in_window_(const struct avps_vq *vq, uint64_t gpa, uint64_t len,
+                                      unsigned int access)
+{
+    return ((access & ~vq->win_access) == 0u) && (len <= vq->win_len) &&
+           ((gpa - vq->win_addr) <= (vq->win_len - len));
+}
+
+/* Register a checked chain in flight and finish the request's totals. */
+static inline int avps_vq_take_slot_(struct avps_vq *vq, struct avps_vq_req *req, uint16_t id,
+                                     uint16_t ndesc, uint32_t rd_len, uint32_t wr_len)
+{
+    struct avps_vq_slot *slot = &vq->slots[id];
+
+    slot->ndesc = ndesc;
+    slot->wr_len = wr_len;
+    slot->seq = (vq->in_order != 0u) ? vq->pop_seq : 0u;
+    vq->pop_seq++;
+    vq->inflight++;
+    vq->inflight_desc = (uint16_t)(vq->inflight_desc + ndesc);
+    vq->stats.popped++;
+    req->id = id;
+    req->rd_len = rd_len;
+    req->wr_len = wr_len;
+    return 1;
+}
+
+/* The one-pass path for the commonest chain: a single direct descriptor
+ * (addr, len, flags already copied and checked by the caller to carry no
+ * NEXT or INDIRECT) inside the translation window. Returns false when the
+ * walker must handle it. */
+static inline bool avps_vq_fast_one_(struct avps_vq *vq, struct avps_vq_req *req,
+                                     uint64_t addr, uint32_t len, bool write)
+{
+    const unsigned int access = vq->access | (write ? AVPS_ACCESS_WRITE : AVPS_ACCESS_READ);
+
+    if ((len == 0u) || (req->seg_max == 0u) || !avps_vq_in_window_(vq, addr, len, access)) {
+        return false;
+    }
+    req->seg[0].base = &vq->win_hva[addr - vq->win_addr];
+    req->seg[0].gpa = addr;
+    req->seg[0].len = len;
+    req->n_rd = (uint16_t)(write ? 0u : 1u);
+    req->n_wr = (uint16_t)(write ? 1u : 0u);
+    return true;
+}
 int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
                         bool packed);
 void avps_walk_release_(struct avps_walk_ *w);
@@ -137,6 +189,8 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 int avps_packed_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
                               uint16_t id, uint16_t ndesc);
 void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
+void avps_packed_put_used_batched_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
+void avps_packed_sync_(const struct avps_vq *vq, uint16_t pos, uint32_t count);
 uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
 void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags);
 bool avps_packed_need_notify_(struct avps_vq *vq);

@@ -58,6 +58,8 @@ struct avps_posix_guest {
     uint64_t last_report_a, last_report_b;
     uint32_t last_report_dev;
     uint64_t dirty_calls, dirty_bytes;
+    uint64_t windows;        /**< window calls (with avps_posix_set_window()). */
+    bool window_lie;         /**< window answers with a window that misses addr. */
     bool verbose;            /**< Print every report to stderr. */
 };
 
@@ -70,6 +72,9 @@ int avps_posix_add_region(struct avps_posix_guest *g, uint64_t gpa, uint64_t siz
 int avps_posix_add_region_ext(struct avps_posix_guest *g, uint64_t gpa, uint64_t size, void *mem);
 /** Offer the optional unmap op (counted in unmaps), as a Xen port would. */
 void avps_posix_set_unmap(struct avps_posix_guest *g, bool on);
+/** Offer translation windows (port ops version 2): a whole region at a time,
+ *  none while fault injection is armed. Queues read this when enabled. */
+void avps_posix_set_window(struct avps_posix_guest *g, bool on);
 /** Free every region. */
 void avps_posix_fini(struct avps_posix_guest *g);
 /** Host pointer for [gpa, gpa + len) when it lies inside one region, else NULL.

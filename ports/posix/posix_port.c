@@ -62,6 +62,43 @@ refuse:
     return -1;
 }
 
+/* Translation windows (opt-in, avps_posix_set_window()): a whole region, and
+ * none while any fault injection is armed, so map sees every access then. */
+static int posix_window(void *ctx, uint64_t addr, unsigned int access, uint64_t *win_addr,
+                        uint64_t *win_len, void **win_hva)
+{
+    struct avps_posix_guest *g = ctx;
+    const struct avps_posix_region *r;
+    uint64_t gpa = addr;
+    uint64_t off = 0;
+
+    g->windows++;
+    if (g->max_span != 0 || g->fail_after >= 0 || g->fail_lo != g->fail_hi || g->answer_null ||
+        g->answer_long_span || g->readonly_lo_set)
+        return -1;
+    if (g->require_iova) {
+        if ((access & AVPS_ACCESS_IOVA) == 0 || addr < g->iova_offset)
+            return -1;
+        gpa = addr - g->iova_offset;
+        off = g->iova_offset;
+    } else if ((access & AVPS_ACCESS_IOVA) != 0) {
+        return -1;
+    }
+    r = find_(g, gpa);
+    if (r == NULL)
+        return -1;
+    if (g->window_lie) {
+        *win_addr = addr + 1; /* a window that does not contain addr */
+        *win_len = 16;
+        *win_hva = r->mem;
+        return 0;
+    }
+    *win_addr = r->gpa + off;
+    *win_len = r->size;
+    *win_hva = r->mem;
+    return 0;
+}
+
 static void posix_unmap(void *ctx, void *hva, uint64_t span)
 {
     struct avps_posix_guest *g = ctx;
@@ -121,6 +158,20 @@ static const struct avps_port_ops posix_ops_unmap = {
     .report = posix_report,
     .dirty = posix_dirty,
 };
+
+static const struct avps_port_ops posix_ops_window = {
+    .version = AVPS_PORT_OPS_VERSION,
+    .map = posix_map,
+    .inject = posix_inject,
+    .report = posix_report,
+    .dirty = posix_dirty,
+    .window = posix_window,
+};
+
+void avps_posix_set_window(struct avps_posix_guest *g, bool on)
+{
+    g->host.ops = on ? &posix_ops_window : &posix_ops;
+}
 
 void avps_posix_init(struct avps_posix_guest *g)
 {

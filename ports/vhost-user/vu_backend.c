@@ -117,6 +117,26 @@ static int vu_map(void *ctx, uint64_t addr, uint64_t len, unsigned int access, v
     return 0;
 }
 
+/* Translation windows: a whole region. Every change to the memory table
+ * (SET_MEM_TABLE, REM_MEM_REG) stops and restarts the running rings, which
+ * drops their windows, as the port contract asks. */
+static int vu_window(void *ctx, uint64_t addr, unsigned int access, uint64_t *win_addr,
+                     uint64_t *win_len, void **win_hva)
+{
+    const struct avps_vu *vu = ctx;
+    const struct avps_vu_mregion *r;
+
+    if ((access & AVPS_ACCESS_IOVA) != 0u)
+        return -1;
+    r = vu_region_by_gpa(vu, addr);
+    if (r == NULL)
+        return -1;
+    *win_addr = r->gpa;
+    *win_len = r->size;
+    *win_hva = r->host;
+    return 0;
+}
+
 static int vu_inject(void *ctx, uint32_t vector)
 {
     struct avps_vu *vu = ctx;
@@ -160,6 +180,7 @@ static const struct avps_port_ops vu_port_ops = {
     .inject = vu_inject,
     .report = vu_report,
     .dirty = vu_dirty,
+    .window = vu_window,
 };
 
 /* ---- transport ops: how the device reaches the front-end --------------- */
