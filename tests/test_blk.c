@@ -83,6 +83,9 @@ struct bfix {
     unsigned int npending;
     unsigned int submits;
     int submit_rc;     /* returned by submit (AVPS_OK: recorded) */
+    unsigned int forgets;
+    uint16_t forget_q;
+    bool forget_drains; /* complete every pending request inside forget */
     bool sync;         /* complete inside submit */
     struct avps_blk_io last; /* copy of the last submitted request's public part */
     uint8_t disk[CAP * 512u];
@@ -154,6 +157,16 @@ static void be_complete_all(struct bfix *f)
         assert_int_equal(be_complete_at(f, 0, ST_OK), AVPS_OK);
 }
 
+static void be_forget(void *ctx, uint16_t q)
+{
+    struct bfix *f = ctx;
+
+    f->forgets++;
+    f->forget_q = q;
+    while (f->forget_drains && f->npending > 0)
+        assert_int_equal(be_complete_at(f, 0, ST_OK), AVPS_E_STATE);
+}
+
 static struct avps_blk_cfg bf_cfg(struct bfix *f)
 {
     struct avps_blk_cfg c;
@@ -209,6 +222,7 @@ static struct bfix *bf_alloc(bool packed, uint16_t qsize)
     assert_int_equal(avps_posix_add_region(&f->g, 0, VQFIX_MEM), 0);
     f->be.submit = be_submit;
     f->be.ctx = f;
+    f->be.forget = be_forget;
     for (unsigned int i = 0; i < sizeof f->disk; i++)
         f->disk[i] = (uint8_t)(i * 7u + 3u);
     return f;
@@ -798,6 +812,8 @@ static void test_blk_device_reset_forgets_requests(bool packed)
     used_before = rd_used_idx(&f->rq[0]);
     assert_int_equal(avps_dev_set_status(f->dev, 0), AVPS_OK);
     assert_int_equal(avps_blk_stats(&f->blk)->orphaned, 2);
+    assert_int_equal(f->forgets, 1);
+    assert_int_equal(f->forget_q, 0);
     assert_int_equal(be_complete_at(f, 1, ST_OK), AVPS_E_STATE);
     assert_int_equal(be_complete_at(f, 0, ST_OK), AVPS_E_STATE);
     assert_int_equal(avps_blk_stats(&f->blk)->late, 2);
@@ -809,6 +825,38 @@ static void test_blk_device_reset_forgets_requests(bool packed)
     bf_free(f);
 }
 BOTH(test_blk_device_reset_forgets_requests)
+
+/* A backend that finishes its forgotten I/O inside forget (as the daemon
+ * does before guest memory is unmapped): every late completion is ignored,
+ * and the device is usable again after re-initialisation. A reset with
+ * nothing in flight does not call forget. */
+static void test_blk_forget_drains(bool packed)
+{
+    struct bfix *f = bf_new(packed);
+
+    f->forget_drains = true;
+    (void)req_simple(f, T_IN, 0, NULL, 0, 512);
+    (void)req_simple(f, T_FLUSH, 0, NULL, 0, 0);
+    assert_int_equal(avps_dev_queue_notify(f->dev, 0), 2);
+    assert_int_equal(avps_dev_set_status(f->dev, 0), AVPS_OK);
+    assert_int_equal(f->forgets, 1);
+    assert_int_equal(f->npending, 0);
+    assert_int_equal(avps_blk_stats(&f->blk)->late, 2);
+    assert_int_equal(avps_dev_set_status(f->dev, 0), AVPS_OK);
+    assert_int_equal(f->forgets, 1);
+    bf_free(f);
+
+    /* forget is optional */
+    f = bf_new(packed);
+    f->be.forget = NULL;
+    (void)req_simple(f, T_FLUSH, 0, NULL, 0, 0);
+    assert_int_equal(avps_dev_queue_notify(f->dev, 0), 1);
+    assert_int_equal(avps_dev_queue_reset(f->dev, 0), AVPS_OK);
+    assert_int_equal(avps_blk_stats(&f->blk)->orphaned, 1);
+    assert_int_equal(be_complete_at(f, 0, ST_OK), AVPS_E_STATE);
+    bf_free(f);
+}
+BOTH(test_blk_forget_drains)
 
 /* §2.6.1 queue reset: the queue's requests are forgotten (generation tag);
  * a request object still with the backend is reused only after its late
@@ -833,6 +881,8 @@ static void test_blk_queue_reset_generation(bool packed)
     f->npending = 0;
     assert_int_equal(avps_dev_queue_reset(f->dev, 0), AVPS_OK);
     assert_int_equal(avps_blk_stats(&f->blk)->orphaned, 1);
+    assert_int_equal(f->forgets, 1);
+    assert_int_equal(f->forget_q, 0);
     /* the driver re-enables queue 0 with a fresh ring */
     rd_fini(&f->rq[0]);
     assert_int_equal(rd_init(&f->rq[0], &f->g, packed, 8, f->rq[1].features, VQFIX_RING_GPA,
@@ -1062,6 +1112,14 @@ static void test_5_2_6_2_stable_writes(void **s)
         r = req_simple(f, T_OUT, 0, f->disk, 512, 0);
         expect(f, 0, &r, ST_OK, 1);
         assert_int_equal(f->last.flags, m[i].flags);
+        {
+            uint8_t d[16];
+
+            dwz(d, 0, 8, 0);
+            r = req_simple(f, T_WZ, 0, d, 16, 0);
+            expect(f, 0, &r, ST_OK, 1);
+            assert_int_equal(f->last.flags, m[i].flags);
+        }
         bf_free(f);
     }
 }
@@ -1235,7 +1293,7 @@ static void test_blk_init_refuses_bad_config(void **s)
 {
     struct bfix *f = bf_alloc(false, 8);
     struct avps_blk_cfg c;
-    struct avps_blk_backend nosubmit = {NULL, NULL};
+    struct avps_blk_backend nosubmit = {NULL, NULL, NULL};
     int n = 0;
 
     (void)s;
@@ -1701,6 +1759,8 @@ int main(void)
         cmocka_unit_test(test_blk_complete_contract),
         cmocka_unit_test(test_blk_device_reset_forgets_requests_split),
         cmocka_unit_test(test_blk_device_reset_forgets_requests_packed),
+        cmocka_unit_test(test_blk_forget_drains_split),
+        cmocka_unit_test(test_blk_forget_drains_packed),
         cmocka_unit_test(test_blk_queue_reset_generation_split),
         cmocka_unit_test(test_blk_queue_reset_generation_packed),
         cmocka_unit_test(test_5_2_2_multiqueue_split),

@@ -57,9 +57,9 @@ extern "C" {
      AVPS_VIRTIO_BIT(AVPS_VIRTIO_BLK_F_LIFETIME) |                                         \
      AVPS_VIRTIO_BIT(AVPS_VIRTIO_BLK_F_SECURE_ERASE))
 
-/** io flag: the write must be stable (on persistent storage) before the
- *  backend completes it: the driver negotiated no write cache, or set
- *  writeback to 0 (§5.2.6.2). */
+/** io flag: the write (OUT, DISCARD, WRITE_ZEROES, SECURE_ERASE) must be
+ *  stable (on persistent storage) before the backend completes it: the driver
+ *  negotiated no write cache, or set writeback to 0 (§5.2.6.2). */
 #define AVPS_BLK_IO_STABLE 0x1u
 
 /** One piece of a request's data in host memory. Same layout as POSIX
@@ -111,8 +111,17 @@ struct avps_blk_backend {
      * VIRTIO_BLK_S_IOERR (AVPS_E_INVAL: VIRTIO_BLK_S_UNSUPP).
      */
     int (*submit)(void *ctx, struct avps_blk_io *io);
-    /** Passed to submit. */
+    /** Passed to submit and forget. */
     void *ctx;
+    /**
+     * Optional. A device or queue reset made the device forget the requests
+     * of @p queue that are still with the backend. Their completions will be
+     * ignored, but the backend still owes one avps_blk_complete() for each (it
+     * may give them from inside forget). A backend whose I/O writes guest
+     * memory directly should cancel or wait for that I/O here: the port may
+     * unmap guest memory after the reset.
+     */
+    void (*forget)(void *ctx, uint16_t queue);
 };
 
 /** Configuration for avps_blk_init(). Limits are checked at init against the

@@ -328,6 +328,7 @@ static uint8_t blk_check_ranges_(struct avps_blk *blk, struct avps_blk_io *io, u
         }
     }
     io->n_range = (uint16_t)n;
+    io->flags = blk_stable_(blk) ? AVPS_BLK_IO_STABLE : 0u;
     return ST_SUBMIT;
 }
 
@@ -528,34 +529,57 @@ static int blk_queue_notify_(struct avps_dev *dev, uint16_t q)
 }
 
 /* Forget queue q's requests still with the backend: their completions will
- * find a new generation and be ignored. */
-static void blk_orphan_(struct avps_blk *blk, uint16_t q)
+ * find a new generation and be ignored. Returns how many were forgotten. */
+static uint32_t blk_orphan_(struct avps_blk *blk, uint16_t q)
 {
     struct avps_blk_io *ios = blk_queue_ios_(blk, q);
+    uint32_t n = 0;
 
     blk->gen[q]++;
     blk->stalled[q] = 0;
     for (uint32_t i = 0; i < blk->ios_per_queue; i++) {
         if (ios[i].state == IO_BUSY) {
             ios[i].state = IO_ORPHAN;
-            blk->stats.orphaned++;
+            n++;
         }
+    }
+    blk->stats.orphaned += n;
+    return n;
+}
+
+/* Tell the backend, once every queue concerned is marked. */
+static void blk_forget_(const struct avps_blk *blk, uint16_t q)
+{
+    if (blk->backend->forget != NULL) {
+        blk->backend->forget(blk->backend->ctx, q);
     }
 }
 
 static void blk_queue_reset_(struct avps_dev *dev, uint16_t q)
 {
-    blk_orphan_(blk_of_(dev), q);
+    struct avps_blk *blk = blk_of_(dev);
+
+    if (blk_orphan_(blk, q) != 0u) {
+        blk_forget_(blk, q);
+    }
 }
 
 static void blk_reset_(struct avps_dev *dev)
 {
     struct avps_blk *blk = blk_of_(dev);
+    uint32_t mask[(AVPS_CONFIG_BLK_MAX_QUEUES + 31u) / 32u] = {0};
 
     for (uint16_t q = 0; q < blk->num_queues; q++) {
-        blk_orphan_(blk, q);
+        if (blk_orphan_(blk, q) != 0u) {
+            mask[q / 32u] |= 1u << (q % 32u);
+        }
     }
     blk->writeback = blk->writeback_reset;
+    for (uint16_t q = 0; q < blk->num_queues; q++) {
+        if ((mask[q / 32u] & (1u << (q % 32u))) != 0u) {
+            blk_forget_(blk, q);
+        }
+    }
 }
 
 /* §5.2.5.2: CONFIG_WCE without FLUSH starts in writethrough mode. */
