@@ -31,6 +31,7 @@
 #include "config.h"
 #include "device.h"
 #include "virtio/blk.h"
+#include "virtio/features.h"
 
 #ifdef __cplusplus
 extern "C" {
