@@ -9,6 +9,8 @@
 #   rng                  the rng request path through the device core (fuzz/rng_fuzz.c,
 #                        gen_rng_seeds.c)
 #   fdt                  virtio-mmio device-tree nodes, libfdt (fuzz/fdt_fuzz.c, gen_fdt_seeds.c)
+#   blk                  the virtio-blk request parser through the device core
+#                        (fuzz/blk_fuzz.c, gen_blk_seeds.c)
 # Inputs under fuzz/crashes/<harness>/ (reproducers of fixed bugs) are run once
 # each first, then join the seeds, together with the committed corpus
 # fuzz/corpus/<harness>/ and the dictionary fuzz/dict/<harness>.dict (or the
@@ -27,6 +29,7 @@ CFLAGS=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 GENFLAGS=(-std=c11 -O1 -Iinclude -Iports/posix -Itests/support -Ifuzz)
 LIB=(lib/core/*.c lib/virtqueue/*.c ports/posix/posix_port.c)
 RNG=(lib/devices/rng.c lib/devices/common/device.c)
+BLK=(lib/devices/blk.c lib/devices/common/device.c)
 status=0
 
 # run NAME: replay fuzz/crashes/NAME, then fuzz for $secs seconds from the seeds.
@@ -99,7 +102,9 @@ build_more() {
   clang "${CFLAGS[@]}" fuzz/rng_fuzz.c "${RNG[@]}" "${LIB[@]}" tests/support/ringdrv.c -o "$out/rng"
   clang "${GENFLAGS[@]}" fuzz/gen_fdt_seeds.c -lfdt -o "$out/gen_fdt_seeds"
   clang "${CFLAGS[@]}" fuzz/fdt_fuzz.c lib/fdt/fdt.c -lfdt -o "$out/fdt"
-  for name in mmio pci rng fdt; do
+  clang "${GENFLAGS[@]}" fuzz/gen_blk_seeds.c -o "$out/gen_blk_seeds"
+  clang "${CFLAGS[@]}" fuzz/blk_fuzz.c "${BLK[@]}" "${LIB[@]}" tests/support/ringdrv.c -o "$out/blk"
+  for name in mmio pci rng fdt blk; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -128,9 +133,10 @@ run vq_split
 wait_build "$early" "$out/build-vq-vu.log" "vq_packed and vu"
 run vq_packed
 run vu
-wait_build "$more" "$out/build-more.log" "the mmio, pci, rng and fdt harnesses"
+wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, fdt and blk harnesses"
 run mmio
 run pci
 run rng
 run fdt
+run blk
 exit $status

@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
 
-pkgs=(cmake make gcc g++ clang libcmocka-dev libfdt-dev device-tree-compiler binutils pkg-config doxygen python3 cppcheck clang-tidy lcov "$@")
+pkgs=(cmake make gcc g++ clang libcmocka-dev libfdt-dev device-tree-compiler binutils pkg-config doxygen python3 cppcheck clang-tidy lcov liburing-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -166,7 +166,17 @@ grc=$?
 # by the same daemon process.
 bash tests/guest/suite.sh -v --tests rng-reconnect --chaos qemu --expect-pattern counter \
   --daemon "$daemon" vhost-user >>"$out/guest.log" 2>&1 || grc=1
-grep -E '^guest: |host-transport|host-ring|host-pattern|rng-read|rng-after' "$out/guest.log"
+# virtio-blk on a raw image: data written, read back and checked against the
+# host's image; discard, write zeroes, flush; read-only (synchronous I/O
+# fallback); two queues on two CPUs.
+blkd="$out/gcc/avps-vhost-user --socket-path {socket} --device blk,image={image}"
+bash tests/guest/suite.sh -v --tests blk --image-size 8388608 --append avps.blk_serial=avps-disk-0 \
+  --daemon "$blkd,serial=avps-disk-0" vhost-user >>"$out/guest.log" 2>&1 || grc=1
+bash tests/guest/suite.sh -v --tests blk-ro --image-size 8388608 --image-unchanged \
+  --daemon "$blkd,readonly=on,aio=sync" vhost-user >>"$out/guest.log" 2>&1 || grc=1
+bash tests/guest/suite.sh -v --tests blk-mq --image-size 8388608 --smp 2 --num-queues 2 \
+  --daemon "$blkd,num-queues=2" vhost-user >>"$out/guest.log" 2>&1 || grc=1
+grep -E '^guest: |host-transport|host-ring|host-pattern|host-sum|host-image|rng-read|rng-after|blk-mq |blk-ro-write' "$out/guest.log"
 gp=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out/guest.log" | awk '{s+=$1} END {print s+0}')
 gf=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out/guest.log" | awk '{s+=$1} END {print s+0}')
 passed=$((passed + ${gp:-0}))

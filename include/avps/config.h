@@ -71,6 +71,23 @@
 #define AVPS_CONFIG_ENABLE_LOCKING 1
 #endif
 
+/** virtio-blk: data segments one request may have (the largest seg_max the
+ *  device can offer; each request slot holds this many plus two). */
+#ifndef AVPS_CONFIG_BLK_SEGS
+#define AVPS_CONFIG_BLK_SEGS 128u
+#endif
+
+/** virtio-blk: ranges one discard, write-zeroes or secure-erase request may
+ *  carry (the largest max_discard_seg and friends the device can offer). */
+#ifndef AVPS_CONFIG_BLK_RANGES
+#define AVPS_CONFIG_BLK_RANGES 16u
+#endif
+
+/** virtio-blk: request queues one device may have (num_queues, 1..256). */
+#ifndef AVPS_CONFIG_BLK_MAX_QUEUES
+#define AVPS_CONFIG_BLK_MAX_QUEUES 16u
+#endif
+
 /** @} */
 
 /* ---- consistency checks ------------------------------------------------ */
@@ -100,6 +117,15 @@
 #endif
 #if AVPS_CONFIG_ENABLE_LOCKING != 0 && AVPS_CONFIG_ENABLE_LOCKING != 1
 #error "AVPS_CONFIG_ENABLE_LOCKING must be 0 or 1"
+#endif
+#if AVPS_CONFIG_BLK_SEGS < 1 || AVPS_CONFIG_BLK_SEGS > 4096
+#error "AVPS_CONFIG_BLK_SEGS must be in 1..4096"
+#endif
+#if AVPS_CONFIG_BLK_RANGES < 1 || AVPS_CONFIG_BLK_RANGES > 4096
+#error "AVPS_CONFIG_BLK_RANGES must be in 1..4096"
+#endif
+#if AVPS_CONFIG_BLK_MAX_QUEUES < 1 || AVPS_CONFIG_BLK_MAX_QUEUES > 256
+#error "AVPS_CONFIG_BLK_MAX_QUEUES must be in 1..256"
 #endif
 
 #endif /* AVPS_CONFIG_H */

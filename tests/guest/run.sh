@@ -30,6 +30,14 @@
 #                           the daemon (SIGKILL) and start a new one (QEMU
 #                           reconnects), or kill QEMU and boot a new QEMU
 #                           against the same daemon
+#   --image-size SIZE       create a disk image of SIZE bytes of random data
+#                           ({image} in the daemon command is its path) before
+#                           each boot; the guest's AVPS-SUM <name> <offset>
+#                           <length> <md5> lines are then checked against the
+#                           same range of the image after the guest is done
+#   --image-unchanged       the image must still hold its original bytes
+#   --num-queues N          vhost-user-blk: num-queues=N (default 1)
+#   --smp N                 guest CPUs (default 1)
 #   --tsc-khz auto|off|N    microvm: give the guest kernel the TSC frequency
 #                           (tsc_early_khz=) so it does not calibrate the TSC
 #                           against the PIT, which under TCG on a busy host
@@ -49,6 +57,7 @@ out="${AVPS_GUEST_OUT:-$repo/build-guest}"
 qemu="${AVPS_QEMU:-qemu-system-x86_64}"
 
 daemon_cmd="" pattern="any" timeout=45 stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto chaos=""
+image_size="" image_unchanged=0 num_queues=1 smp=1
 pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -62,6 +71,10 @@ while [ $# -gt 0 ]; do
     --mem) mem="$2"; shift 2 ;;
     --chaos) chaos="$2"; shift 2 ;;
     --tsc-khz) tsc_khz="$2"; shift 2 ;;
+    --image-size) image_size="$2"; shift 2 ;;
+    --image-unchanged) image_unchanged=1; shift ;;
+    --num-queues) num_queues="$2"; shift 2 ;;
+    --smp) smp="$2"; shift 2 ;;
     -q) quiet=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; pos+=("$@"); break ;;
@@ -137,6 +150,7 @@ dev_base() {
   case "${1%%-*}/$2" in
     rng/builtin) echo virtio-rng ;;
     rng/vhost-user) echo vhost-user-rng ;;
+    blk/vhost-user) echo vhost-user-blk ;;
     *) echo "run.sh: test $1 has no device for backend $2" >&2; return 1 ;;
   esac
 }
@@ -152,8 +166,16 @@ dev_type() {
 }
 packed_prop() { [ "$ring" = packed ] && echo on || echo off; }
 
+image="" image_md5=""
+image_create() { # a fresh image of random bytes, and its checksum
+  [ -n "$image_size" ] || return 0
+  image="$tmp/disk.img"
+  head -c "$image_size" /dev/urandom >"$image" || return 1
+  image_md5="$(md5sum <"$image" | cut -d' ' -f1)"
+}
 backend_start() {
   [ "$backend" = vhost-user ] || return 0
+  image_create || { echo "$name: FAIL cannot create the disk image" >&2; return 1; }
   [ -n "$daemon_cmd" ] || {
     # Externally run daemon: it must already listen on SOCKET.
     [ -S "$socket" ] || { echo "$name: FAIL no listening socket at $socket" >&2; return 1; }
@@ -161,6 +183,7 @@ backend_start() {
   [ -n "$socket" ] || socket="$tmp/vhost-user.sock"
   rm -f "$socket"
   local cmd="${daemon_cmd//\{socket\}/$socket}" i
+  cmd="${cmd//\{image\}/$image}"
   bash -c "exec $cmd" >>"$log.daemon" 2>&1 &
   daemon_pid=$!
   # QEMU connects as a client at start-up: the socket must listen first.
@@ -198,14 +221,16 @@ backend_qemu_args() {
       else
         qargs+=(-chardev "socket,id=vu0,path=$socket")
       fi
-      qargs+=(-device "$dev,chardev=vu0,packed=$(packed_prop)") ;;
+      local extra=""
+      case "$test" in blk*) extra=",num-queues=$num_queues" ;; esac
+      qargs+=(-device "$dev,chardev=vu0,packed=$(packed_prop)$extra") ;;
   esac
 }
 
 # ---- one boot -----------------------------------------------------------------
 # Sets outcome: done | stall | timeout | exited (QEMU ended without AVPS-DONE)
 boot_once() {
-  qargs=(-accel tcg -m "$mem" -smp 1 -nographic -no-reboot -net none)
+  qargs=(-accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot -net none)
   backend_qemu_args || return 1
   [ "$machine" = q35 ] && qargs+=(-vga none)
   [ "$machine" = microvm ] && qargs+=(-global virtio-mmio.force-legacy=false)
@@ -357,6 +382,22 @@ if [ "$seen_done" -eq 1 ]; then
   if [ "$ndata" -gt 0 ]; then
     [ -z "$bad" ] && report host-pattern PASS "$pattern, reads of $sizes bytes" ||
       report host-pattern FAIL "$pattern:$bad"
+  fi
+  # Block data: the guest's checksum of a range it wrote (or read) against the
+  # host's checksum of the same range of the image, now that the guest is done.
+  while read -r _ sname soff slen smd5; do
+    if [ -z "$image" ] || [ ! -f "$image" ]; then
+      report "host-sum-$sname" FAIL "no image (--image-size)"; continue
+    fi
+    hmd5="$(dd if="$image" bs=65536 skip="$soff" count="$slen" iflag=skip_bytes,count_bytes \
+            2>/dev/null | md5sum | cut -d' ' -f1)"
+    [ "$hmd5" = "$smd5" ] && report "host-sum-$sname" PASS "$slen bytes at $soff: $hmd5" ||
+      report "host-sum-$sname" FAIL "guest $smd5, image $hmd5 ($slen bytes at $soff)"
+  done < <(grep '^AVPS-SUM ' "$clean" || true)
+  if [ "$image_unchanged" -eq 1 ]; then
+    now_md5="$(md5sum <"$image" | cut -d' ' -f1)"
+    [ "$now_md5" = "$image_md5" ] && report host-image-unchanged PASS "$image_md5" ||
+      report host-image-unchanged FAIL "was $image_md5, now $now_md5"
   fi
 else
   case "$outcome" in

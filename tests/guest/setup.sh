@@ -186,6 +186,12 @@ else
     esac
     echo "/lib/modules/$kver/${p%.ko*}.ko" >>"$stage/etc/avps/modules"
   done
+  # Small static helpers the guest tests need (tests/guest/guest/src/*.c).
+  for c in "$here"/guest/src/*.c; do
+    [ -e "$c" ] || continue
+    gcc -static -O2 -Wall -o "$stage/bin/$(basename "$c" .c)" "$c" || {
+      echo "setup: cannot build $c (gcc -static)" >&2; exit 1; }
+  done
   cp "$here/guest/init" "$stage/init"
   chmod 0755 "$stage/init"
   cp -r "$here/guest/tests" "$stage/avps/tests"
