@@ -2177,6 +2177,10 @@ static uint64_t fe_set_inflight(struct fe *f, const struct avps_vu_inflight *inf
     return fe_ack(f, AVPS_VU_SET_INFLIGHT_FD, inf, sizeof *inf, &fd, 1);
 }
 
+/* The queue size the front-end names in GET_INFLIGHT_FD (QEMU: the device's
+ * queue-size property, which the ring may exceed on virtio-mmio). */
+static uint16_t inflight_qsize_named = QSIZE;
+
 /* QEMU 7.2 vhost-user-blk's start with inflight tracking: features, then
  * GET_INFLIGHT_FD (first start only) and SET_INFLIGHT_FD, then the rings.
  * *rfd < 0 asks for a new region. The ring contents are left as they are. */
@@ -2196,10 +2200,10 @@ static uint8_t *fe_start_inflight(struct fe *f, bool packed, int *rfd, uint32_t 
     want = FB(VERSION_1) | VU_PROTO | (packed ? FB(RING_PACKED) : 0);
     assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_FEATURES, want), 0);
     if (*rfd < 0) {
-        *rfd = fe_get_inflight(f, 1, QSIZE, &inf);
+        *rfd = fe_get_inflight(f, 1, inflight_qsize_named, &inf);
         assert_true(*rfd >= 0);
         assert_int_equal(inf.num_queues, 1);
-        assert_int_equal(inf.queue_size, QSIZE);
+        assert_int_equal(inf.queue_size, inflight_qsize_named);
         assert_true(inf.mmap_size >= (packed ? 32u + 32u * QSIZE : 16u + 16u * QSIZE));
     } else {
         struct stat sb;
@@ -2208,7 +2212,7 @@ static uint8_t *fe_start_inflight(struct fe *f, bool packed, int *rfd, uint32_t 
         memset(&inf, 0, sizeof inf);
         inf.mmap_size = (uint64_t)sb.st_size;
         inf.num_queues = 1;
-        inf.queue_size = QSIZE;
+        inf.queue_size = inflight_qsize_named;
     }
     {
         int dupfd = dup(*rfd);
@@ -2285,6 +2289,29 @@ static void inflight_live(bool packed)
     close(rfd);
     fe_free(f);
     assert_int_equal(count_fds(), base - 5);
+}
+
+/* QEMU's virtio-mmio offers the guest 1024 entries while vhost-user-blk names
+ * its queue-size (128) in GET_INFLIGHT_FD: the region is made for the largest
+ * ring the device takes, so a ring larger than named is still journaled. */
+static void test_inflight_ring_larger_than_named(void **s)
+{
+    struct fe *f = fe_new();
+    int rfd = -1, a;
+    uint8_t *reg;
+
+    (void)s;
+    inflight_qsize_named = 4; /* the ring has QSIZE = 16 */
+    fe_ring_init(f, false);
+    reg = fe_start_inflight(f, false, &rfd, 0);
+    inflight_qsize_named = QSIZE;
+    f->b->src.again = 1000;
+    (void)fe_post(f, 8, &a);
+    fe_kick(f);
+    assert_int_equal(get16(reg + IS_DESC_NUM), QSIZE);
+    assert_int_equal(reg[IS_ENT(a)], 1);
+    close(rfd);
+    fe_free(f);
 }
 
 static void test_inflight_live_split(void **s) { (void)s; inflight_live(false); }
@@ -2531,6 +2558,15 @@ static void test_inflight_refused(void **s)
         assert_int_equal(out.mmap_size, 0);
     }
     assert_int_equal(count_fds(), base);
+    /* the 20 bytes of fields alone are accepted too; the reply is always the
+     * 24 bytes QEMU expects */
+    memset(&in, 0, sizeof in);
+    in.num_queues = 1;
+    in.queue_size = QSIZE;
+    fe_msg(f, AVPS_VU_GET_INFLIGHT_FD, &in, 20, NULL, 0);
+    fd = fe_reply_fd(f, AVPS_VU_GET_INFLIGHT_FD, &out, sizeof out);
+    assert_true(fd >= 0);
+    close(fd);
     rfd = fe_get_inflight(f, 1, QSIZE, &out);
     assert_true(rfd >= 0);
     for (int k = 0; k < 3; k++) {
@@ -2566,6 +2602,7 @@ int main(void)
         cmocka_unit_test(test_qemu72_stop_start_split),
         cmocka_unit_test(test_qemu72_stop_start_packed),
         cmocka_unit_test(test_inflight_live_split),
+        cmocka_unit_test(test_inflight_ring_larger_than_named),
         cmocka_unit_test(test_inflight_live_packed),
         cmocka_unit_test(test_inflight_crash_resubmit_split),
         cmocka_unit_test(test_inflight_crash_resubmit_packed),

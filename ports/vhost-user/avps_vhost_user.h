@@ -85,7 +85,8 @@ struct avps_vu {
     uint8_t *inflight;        /* INFLIGHT_SHMFD region, or NULL */
     uint64_t inflight_size;
     uint16_t inflight_nq;
-    uint16_t inflight_qsize;
+    uint16_t inflight_qsize;  /* records per queue region (its capacity) */
+    uint64_t inflight_stride; /* bytes per queue region */
     bool inflight_packed;
     uint64_t inflight_counter; /* the protocol's global counter */
     uint64_t msgs;

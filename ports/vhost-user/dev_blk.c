@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -58,6 +60,12 @@ struct blk_req {
     bool synced;          /* the trailing fdatasync was issued */
 };
 
+struct blk_delayed {
+    struct avps_blk_io *io;
+    struct timespec due;
+    bool dead; /* its queue was reset: complete it without I/O */
+};
+
 struct blk_dev {
     struct avps_blk blk;
     struct avps_blk_backend be;
@@ -72,6 +80,12 @@ struct blk_dev {
     struct avps_vq_slot *slots;
     struct avps_blk_io *ios;
     struct blk_req *st;
+    /* latency-ms: requests wait in a FIFO (constant delay: deadlines come in
+     * order) and a timerfd releases them */
+    uint32_t latency_ms;
+    int tfd;
+    struct blk_delayed *dq;
+    size_t dq_head, dq_n, dq_cap;
 #ifdef AVPS_DMN_HAVE_URING
     struct io_uring ring;
     bool ring_ok;
@@ -378,9 +392,8 @@ static void uring_drain(struct blk_dev *b, int q)
 
 /* ---- the backend ops ------------------------------------------------------------- */
 
-static int blk_submit(void *ctx, struct avps_blk_io *io)
+static int blk_submit_now(struct blk_dev *b, struct avps_blk_io *io)
 {
-    struct blk_dev *b = ctx;
     struct blk_req *st = &b->st[io_index(b, io)];
 
     st->pending = 0;
@@ -398,30 +411,94 @@ static int blk_submit(void *ctx, struct avps_blk_io *io)
     return AVPS_OK;
 }
 
+static void delay_arm(struct blk_dev *b)
+{
+    struct itimerspec it;
+
+    memset(&it, 0, sizeof it);
+    if (b->dq_n > 0)
+        it.it_value = b->dq[b->dq_head].due; /* absolute, CLOCK_MONOTONIC */
+    (void)timerfd_settime(b->tfd, TFD_TIMER_ABSTIME, &it, NULL);
+}
+
+static int blk_submit(void *ctx, struct avps_blk_io *io)
+{
+    struct blk_dev *b = ctx;
+    struct blk_delayed *e;
+
+    if (b->latency_ms == 0)
+        return blk_submit_now(b, io);
+    if (b->dq_n == b->dq_cap)
+        return AVPS_E_IO; /* cannot happen: one entry per request object */
+    e = &b->dq[(b->dq_head + b->dq_n) % b->dq_cap];
+    e->io = io;
+    e->dead = false;
+    clock_gettime(CLOCK_MONOTONIC, &e->due);
+    e->due.tv_nsec += (long)(b->latency_ms % 1000u) * 1000000L;
+    e->due.tv_sec += (time_t)(b->latency_ms / 1000u) + e->due.tv_nsec / 1000000000L;
+    e->due.tv_nsec %= 1000000000L;
+    if (b->dq_n++ == 0)
+        delay_arm(b);
+    return AVPS_OK;
+}
+
+/* The timer fired: hand every request that is due to the file. */
+static void delay_release(struct blk_dev *b)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    while (b->dq_n > 0) {
+        struct blk_delayed *e = &b->dq[b->dq_head];
+
+        if (e->due.tv_sec > now.tv_sec ||
+            (e->due.tv_sec == now.tv_sec && e->due.tv_nsec > now.tv_nsec))
+            break;
+        b->dq_head = (b->dq_head + 1) % b->dq_cap;
+        b->dq_n--;
+        if (e->dead || blk_submit_now(b, e->io) != AVPS_OK)
+            (void)avps_blk_complete(&b->blk, e->io, AVPS_VIRTIO_BLK_S_IOERR);
+    }
+    delay_arm(b);
+}
+
 static void blk_forget(void *ctx, uint16_t q)
 {
-#ifdef AVPS_DMN_HAVE_URING
     struct blk_dev *b = ctx;
+
+    /* Requests still waiting out their latency never reach the file: they
+     * complete (ignored by the device) when their time comes. */
+    for (size_t k = 0; k < b->dq_n; k++) {
+        struct blk_delayed *e = &b->dq[(b->dq_head + k) % b->dq_cap];
+
+        if (io_index(b, e->io) / b->per_q == q)
+            e->dead = true;
+    }
+#ifdef AVPS_DMN_HAVE_URING
 
     /* The port may unmap guest memory after the reset: let the kernel finish
      * with it first. The completions are ignored by the device. */
     if (b->uring)
         uring_drain(b, q);
-#else
-    (void)ctx;
-    (void)q;
 #endif
 }
 
 static unsigned int blk_pollfds(struct dmn_dev *d, struct pollfd *pfd, unsigned int max)
 {
     struct blk_dev *b = d->priv;
+    unsigned int n = 0;
 
-    if (b == NULL || b->efd < 0 || max == 0)
+    if (b == NULL)
         return 0;
-    pfd[0].fd = b->efd;
-    pfd[0].events = POLLIN;
-    return 1;
+    if (b->efd >= 0 && n < max) {
+        pfd[n].fd = b->efd;
+        pfd[n++].events = POLLIN;
+    }
+    if (b->tfd >= 0 && n < max) {
+        pfd[n].fd = b->tfd;
+        pfd[n++].events = POLLIN;
+    }
+    return n;
 }
 
 static void blk_event(struct dmn_dev *d, int fd, short revents)
@@ -432,6 +509,10 @@ static void blk_event(struct dmn_dev *d, int fd, short revents)
     (void)revents;
     if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
         dmn_say("error: %s: eventfd read: %s", d->name, strerror(errno));
+    if (fd == b->tfd) {
+        delay_release(b);
+        return;
+    }
 #ifdef AVPS_DMN_HAVE_URING
     if (b->uring)
         uring_reap(b);
@@ -461,6 +542,7 @@ static int blk_setup(struct dmn_dev *d, char *opts)
     b->d = d;
     b->fd = -1;
     b->efd = -1;
+    b->tfd = -1;
     while ((k = dmn_next_opt(&opts, &key, &val)) == 1) {
         if (strcmp(key, "image") == 0) {
             image = val;
@@ -491,6 +573,12 @@ static int blk_setup(struct dmn_dev *d, char *opts)
                 return -1;
             }
             serial = val;
+        } else if (strcmp(key, "latency-ms") == 0) {
+            uint64_t ms;
+
+            if (dmn_parse_u64(d, key, val, 0, 10000, &ms) != 0)
+                return -1;
+            b->latency_ms = (uint32_t)ms;
         } else if (strcmp(key, "aio") == 0 && strcmp(val, "io_uring") == 0) {
             aio_uring = 1;
         } else if (strcmp(key, "aio") == 0 && strcmp(val, "sync") == 0) {
@@ -524,6 +612,15 @@ static int blk_setup(struct dmn_dev *d, char *opts)
     if (b->slots == NULL || b->ios == NULL || b->st == NULL) {
         dmn_say("error: out of memory");
         return -1;
+    }
+    if (b->latency_ms != 0) {
+        b->dq_cap = (size_t)nq * reqs;
+        b->dq = calloc(b->dq_cap, sizeof *b->dq);
+        b->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (b->dq == NULL || b->tfd < 0) {
+            dmn_say("error: blk: latency-ms: %s", strerror(errno));
+            return -1;
+        }
     }
 #ifdef AVPS_DMN_HAVE_URING
     if (aio_uring) {
@@ -615,6 +712,9 @@ static void blk_teardown(struct dmn_dev *d)
 #endif
     if (b->efd >= 0)
         close(b->efd);
+    if (b->tfd >= 0)
+        close(b->tfd);
+    free(b->dq);
     if (b->fd >= 0)
         close(b->fd);
     free(b->slots);
@@ -637,7 +737,9 @@ const struct dmn_type dmn_blk = {
             "             queue-size=N       largest queue size accepted (default 1024)\n"
             "             requests=N         requests in flight per queue (default 128)\n"
             "             aio=io_uring|sync  asynchronous io_uring (default when built with\n"
-            "                                liburing) or synchronous I/O in the poll loop\n",
+            "                                liburing) or synchronous I/O in the poll loop\n"
+            "             latency-ms=N       hold every request N ms before it reaches the\n"
+            "                                file (tests: requests stay in flight; default 0)\n",
     .setup = blk_setup,
     .pollfds = blk_pollfds,
     .event = blk_event,

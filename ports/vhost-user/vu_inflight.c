@@ -373,20 +373,31 @@ void vu_inflight_unmap(struct avps_vu *vu)
     vu->inflight_size = 0;
     vu->inflight_nq = 0;
     vu->inflight_qsize = 0;
+    vu->inflight_stride = 0;
 }
 
-static int map_region(struct avps_vu *vu, int fd, uint64_t size, uint16_t nq, uint16_t qsize)
+/* Map a region of nq queue regions of stride bytes each. */
+static int map_region(struct avps_vu *vu, int fd, uint64_t size, uint16_t nq, uint64_t qstride)
 {
-    void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const bool packed = vu_is_packed(vu);
+    const uint64_t hdr = packed ? P_HDR : S_HDR;
+    const uint64_t ent = packed ? P_ENT : S_ENT;
+    uint64_t cap;
+    void *p;
 
+    if (qstride < hdr + ent)
+        return AVPS_E_GUEST_STATE;
+    cap = (qstride - hdr) / ent;
+    p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return AVPS_E_IO;
     vu_inflight_unmap(vu);
     vu->inflight = p;
     vu->inflight_size = size;
     vu->inflight_nq = nq;
-    vu->inflight_qsize = qsize;
-    vu->inflight_packed = vu_is_packed(vu);
+    vu->inflight_stride = qstride;
+    vu->inflight_qsize = (uint16_t)(cap > 32768u ? 32768u : cap);
+    vu->inflight_packed = packed;
     return 0;
 }
 
@@ -401,19 +412,30 @@ static int check_geometry(const struct avps_vu *vu, const struct avps_vu_infligh
 int vu_inflight_get(struct avps_vu *vu, const struct avps_vu_inflight *in,
                     struct avps_vu_inflight *out, int *fd)
 {
-    const uint64_t size = stride(vu_is_packed(vu), in->queue_size) * in->num_queues;
+    uint16_t cap = in->queue_size;
+    uint64_t qstride, size;
     int err = check_geometry(vu, in);
     int f;
 
     *fd = -1;
     if (err != 0)
         return err;
+    /* Room for the largest ring the device accepts, not only the size the
+     * front-end names: QEMU's virtio-mmio lets the guest pick up to 1024
+     * entries while vhost-user-blk asks for its queue-size (128). */
+    for (uint16_t i = 0; i < in->num_queues; i++) {
+        const uint16_t m = avps_dev_queue_size_max(vu->dev, i);
+
+        if (m > cap)
+            cap = m;
+    }
+    qstride = stride(vu_is_packed(vu), cap);
+    size = qstride * in->num_queues;
     f = memfd_create("avps-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (f < 0)
         return AVPS_E_IO;
     /* Zero-filled: version 0 marks every queue region as new. */
-    if (ftruncate(f, (off_t)size) != 0 || map_region(vu, f, size, in->num_queues,
-                                                     in->queue_size) != 0) {
+    if (ftruncate(f, (off_t)size) != 0 || map_region(vu, f, size, in->num_queues, qstride) != 0) {
         close(f);
         return AVPS_E_IO;
     }
@@ -427,18 +449,24 @@ int vu_inflight_get(struct avps_vu *vu, const struct avps_vu_inflight *in,
     return 0;
 }
 
+/* The front-end hands back what GET_INFLIGHT_FD made: the queue regions are
+ * mmap_size / num_queues bytes each (64-byte multiples), whatever queue size
+ * it names. */
 int vu_inflight_set(struct avps_vu *vu, const struct avps_vu_inflight *in, int fd)
 {
     struct stat sb;
+    uint64_t qstride = 0;
     int err = check_geometry(vu, in);
 
-    if (err == 0 && (in->mmap_offset != 0u ||
-                     in->mmap_size < stride(vu_is_packed(vu), in->queue_size) * in->num_queues ||
-                     in->mmap_size > (1ull << 32) || fstat(fd, &sb) != 0 ||
-                     (uint64_t)sb.st_size < in->mmap_size))
-        err = AVPS_E_GUEST_STATE;
+    if (err == 0) {
+        qstride = (in->mmap_size / in->num_queues) & ~63ull;
+        if (in->mmap_offset != 0u || in->mmap_size > (1ull << 32) ||
+            qstride < stride(vu_is_packed(vu), in->queue_size) || fstat(fd, &sb) != 0 ||
+            (uint64_t)sb.st_size < in->mmap_size)
+            err = AVPS_E_GUEST_STATE;
+    }
     if (err == 0)
-        err = map_region(vu, fd, in->mmap_size, in->num_queues, in->queue_size);
+        err = map_region(vu, fd, in->mmap_size, in->num_queues, qstride);
     close(fd); /* the mapping keeps the memory */
     return err;
 }
@@ -659,9 +687,9 @@ int vu_inflight_prepare(struct avps_vu *vu, uint16_t i, struct avps_vq *vq, uint
     vu_inflight_detach(vu, i, vq);
     if (vu->inflight == NULL || i >= vu->inflight_nq)
         return -1;
-    if (size != vu->inflight_qsize || packed != vu->inflight_packed ||
-        stride(packed, size) * (i + 1u) > vu->inflight_size) {
-        vu_log_(vu, 0, "queue %u: inflight region is for %u entries (%s), the ring has %u (%s)",
+    if (size > vu->inflight_qsize || packed != vu->inflight_packed ||
+        vu->inflight_stride * (i + 1u) > vu->inflight_size) {
+        vu_log_(vu, 0, "queue %u: inflight region holds %u entries (%s), the ring has %u (%s)",
                 i, vu->inflight_qsize, vu->inflight_packed ? "packed" : "split", size,
                 packed ? "packed" : "split");
         return -1;
@@ -675,7 +703,7 @@ int vu_inflight_prepare(struct avps_vu *vu, uint16_t i, struct avps_vq *vq, uint
     }
     q->vu = vu;
     q->qi = i;
-    q->r = vu->inflight + stride(packed, size) * i;
+    q->r = vu->inflight + vu->inflight_stride * i;
     q->n = size;
     q->packed = packed;
     q->resub = calloc(size, sizeof *q->resub);
@@ -733,8 +761,8 @@ int vu_inflight_prepare(struct avps_vu *vu, uint16_t i, struct avps_vq *vq, uint
         return -1;
     }
     vu->q[i].jr = q;
-    if (n > 0)
-        jq_log(q, "%d buffer(s) in flight to resubmit", n);
+    jq_log(q, "%s region, used position %u, %d buffer(s) in flight to resubmit",
+           packed ? "packed" : "split", st->used_idx, n);
     return n;
 }
 

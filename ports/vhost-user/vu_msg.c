@@ -53,11 +53,10 @@ static const struct vu_rule rules[AVPS_VU_REQ_MAX] = {
      * MUST close it. */
     [AVPS_VU_REM_MEM_REG] = {"REM_MEM_REG", sizeof(struct avps_vu_mem_reg),
                              sizeof(struct avps_vu_mem_reg), 0, 1, AVPS_VU_PF_CONFIGURE_MEM_SLOTS},
-    [AVPS_VU_GET_INFLIGHT_FD] = {"GET_INFLIGHT_FD", sizeof(struct avps_vu_inflight),
-                                 sizeof(struct avps_vu_inflight), 0, 0,
+    /* 20 bytes of fields; front-ends send the 24 of the padded C struct */
+    [AVPS_VU_GET_INFLIGHT_FD] = {"GET_INFLIGHT_FD", 20u, sizeof(struct avps_vu_inflight), 0, 0,
                                  AVPS_VU_PF_INFLIGHT_SHMFD},
-    [AVPS_VU_SET_INFLIGHT_FD] = {"SET_INFLIGHT_FD", sizeof(struct avps_vu_inflight),
-                                 sizeof(struct avps_vu_inflight), 1, 1,
+    [AVPS_VU_SET_INFLIGHT_FD] = {"SET_INFLIGHT_FD", 20u, sizeof(struct avps_vu_inflight), 1, 1,
                                  AVPS_VU_PF_INFLIGHT_SHMFD},
     [AVPS_VU_SET_STATUS] = {"SET_STATUS", U64, U64, 0, 0, AVPS_VU_PF_STATUS},
     [AVPS_VU_GET_STATUS] = {"GET_STATUS", 0, 0, 0, 0, AVPS_VU_PF_STATUS},

@@ -138,11 +138,14 @@ struct avps_vu_config {
     uint8_t payload[AVPS_VU_CONFIG_MAX];
 } __attribute__((packed));
 
+/* QEMU and DPDK send this with the C struct's tail padding: 24 bytes, and
+ * QEMU refuses a GET_INFLIGHT_FD reply of any other size. */
 struct avps_vu_inflight {
     uint64_t mmap_size;
     uint64_t mmap_offset;
     uint16_t num_queues;
     uint16_t queue_size;
+    uint32_t padding;
 } __attribute__((packed));
 
 union avps_vu_payload {
@@ -169,6 +172,6 @@ _Static_assert(sizeof(struct avps_vu_vring_addr) == 40, "vring addr");
 _Static_assert(sizeof(struct avps_vu_region) == 32, "region");
 _Static_assert(sizeof(struct avps_vu_mem_table) == 8 + 8 * 32, "mem table");
 _Static_assert(sizeof(struct avps_vu_mem_reg) == 40, "single region");
-_Static_assert(sizeof(struct avps_vu_inflight) == 20, "inflight");
+_Static_assert(sizeof(struct avps_vu_inflight) == 24, "inflight");
 
 #endif /* AVPS_VU_PROTO_H */

@@ -7,6 +7,13 @@
 #         compares it with its image file after the guest is done.
 #   ro:   the disk is read-only; a write fails; the data reads back unchanged.
 #   mq:   the disk has 2 hardware queues (/sys/block/DISK/mq); data as above.
+#   crash: (blk-crash.sh, run with --chaos daemon and a daemon that holds each
+#         request, latency-ms) 8 MiB written by 4 writers in 128 direct 64 KiB
+#         writes; a second in, the guest announces AVPS-PHASE and the host kills
+#         the daemon (SIGKILL) and starts a new one; QEMU reconnects and the new
+#         daemon resubmits what was in flight (INFLIGHT_SHMFD). Every write must
+#         complete, and the pattern must read back whole, in the guest and in
+#         the host's image.
 
 blk_mode="${BLK_MODE:-data}"
 blk_dev="" blk_drv=""
@@ -103,6 +110,49 @@ if [ -n "$disk" ]; then
   fi
   case "$blk_mode" in
     data) blk_data ;;
+    crash)
+      # 4 writers, 32 direct 64 KiB writes each; the daemon holds every
+      # request (latency-ms) so some are always in flight when it dies.
+      off=$((1024 * 1024)) chunk=65536 n=128 per=32
+      dd if=/dev/urandom of=/tmp/pat bs=$chunk count=$n 2>/dev/null
+      want="$(blk_md5 </tmp/pat)"
+      for w in 0 1 2 3; do
+        (
+          ok=0 bad=0 i=$((w * per))
+          while [ $i -lt $(((w + 1) * per)) ]; do
+            if dd if=/tmp/pat of="/dev/$disk" bs=$chunk skip=$i seek=$((off / chunk + i)) count=1 \
+                 oflag=direct 2>/dev/null; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+            i=$((i + 1))
+          done
+          echo "$ok $bad" >/tmp/writer$w
+        ) &
+      done
+      sleep 1
+      avps "PHASE crash"
+      wait
+      ok=0 bad=0
+      for w in 0 1 2 3; do
+        read -r o b </tmp/writer$w
+        ok=$((ok + o)) bad=$((bad + b))
+      done
+      if [ $bad -eq 0 ] && [ $ok -eq $n ]; then result "blk-crash-writes PASS $ok of $n direct writes completed"
+      else result "blk-crash-writes FAIL $ok completed, $bad failed of $n"; fi
+      if blockdev --flushbufs "/dev/$disk" 2>/dev/null; then result "blk-crash-flush PASS"; else result "blk-crash-flush FAIL"; fi
+      blk_drop
+      got="$(blk_read_md5 $off $((chunk * n)))"
+      if [ "$got" = "$want" ]; then result "blk-crash-readback PASS $((chunk * n)) bytes, md5 $got"
+      else
+        # which 64 KiB writes did not arrive
+        lost="" i=0
+        while [ $i -lt $n ]; do
+          a="$(dd if=/tmp/pat bs=$chunk skip=$i count=1 2>/dev/null | blk_md5)"
+          b="$(dd if="/dev/$disk" bs=$chunk skip=$((off / chunk + i)) count=1 2>/dev/null | blk_md5)"
+          [ "$a" = "$b" ] || lost="$lost $i"
+          i=$((i + 1))
+        done
+        result "blk-crash-readback FAIL wrote $want, read $got; writes lost:$lost"
+      fi
+      avps "SUM crash $off $((chunk * n)) $got" ;;
     mq)
       nmq="$(ls "/sys/block/$disk/mq" 2>/dev/null | wc -l)"
       if [ "$nmq" -eq 2 ]; then result "blk-mq PASS 2 queues"; else result "blk-mq FAIL $nmq queues in /sys/block/$disk/mq"; fi
