@@ -897,9 +897,13 @@ static void test_scmi_sensor_update_backlog_and_order(void **state)
     assert_int_equal(avps_scmi_sensor_update(&f->s, SFX_TEMP, r, 1), 1); /* host only: full */
     assert_int_equal(avps_scmi_dropped(&f->s), 1);
     /* notifications that do not fit the buffer are dropped, counted */
-    assert_int_equal(avps_scmi_p2a_pop(&f->s, SFX_VMA, buf, 32), 0);
+    assert_int_equal(avps_scmi_p2a_pop(&f->s, SFX_VMA, buf, 32), 0); /* accel */
+    assert_int_equal(avps_scmi_dropped(&f->s), 2);
+    assert_int_equal(avps_scmi_p2a_pop(&f->s, SFX_VMA, buf, 32), 0); /* gyro */
     assert_int_equal(avps_scmi_dropped(&f->s), 3);
-    assert_int_equal(avps_scmi_p2a_pop(&f->s, SFX_HOST, buf, 32), 28); /* gyro dropped */
+    assert_false(avps_scmi_p2a_pending(&f->s, SFX_VMA));
+    assert_int_equal(avps_scmi_p2a_pop(&f->s, SFX_HOST, buf, 32), 0); /* gyro */
+    assert_int_equal(avps_scmi_p2a_pop(&f->s, SFX_HOST, buf, 32), 28);
     assert_int_equal(sfx_le32(&buf[8]), SFX_TEMP);
     assert_int_equal(avps_scmi_dropped(&f->s), 4);
     /* disabling the subscription */

@@ -494,10 +494,12 @@ int avps_scmi_handle(struct avps_scmi *s, uint32_t agent, const void *req, uint3
 /**
  * @brief Take the agent's next P2A message (delayed response or notification),
  *        oldest first.
- * A notification larger than @p cap is dropped (counted) and the next message
- * is tried; a delayed response that does not fit is answered in its 8-byte
- * COMMS_ERROR form (or kept, when cap < 8).
- * @retval >0  Bytes written to buf.  @retval 0  Nothing queued (or cap < 8 for a delayed response).
+ * One message per call: a notification larger than @p cap is dropped
+ * (counted) and 0 returned; a delayed response that does not fit is answered
+ * in its 8-byte COMMS_ERROR form (or kept, when cap < 8).
+ * @retval >0  Bytes written to buf.
+ * @retval 0   Nothing queued, a notification was dropped, or cap < 8 for a
+ *             delayed response.
  * @retval AVPS_E_INVAL  agent out of range or buf NULL.
  * @par Context
  * As avps_scmi_handle().

@@ -465,38 +465,35 @@ static struct avps_scmi_slot *oldest_(struct avps_scmi *s, uint32_t agent, uint8
 
 int avps_scmi_p2a_pop(struct avps_scmi *s, uint32_t agent, void *buf, uint32_t cap)
 {
+    struct avps_scmi_slot *m;
+    uint32_t len;
+
     AVPS_ASSERT(s != NULL);
     if (!agent_ok_(s, agent) || (buf == NULL)) {
         return AVPS_E_INVAL;
     }
-    /* Bounded: each pass frees one slot or returns. */
-    for (uint32_t guard = 0; guard <= (s->cfg.num_backlog + s->cfg.num_pending); guard++) {
-        struct avps_scmi_slot *m = oldest_(s, agent, KIND_DELAYED);
-        uint32_t len;
-
-        if (m == NULL) {
+    m = oldest_(s, agent, KIND_DELAYED);
+    if (m == NULL) {
+        return 0;
+    }
+    len = m->len;
+    if (len > cap) {
+        if (m->kind == KIND_NOTIFY) {
+            /* virtio §5.17.6.3.1: MAY omit a notification that does not fit */
+            s->dropped++;
+            s->cfg.agents[agent - 1u].dropped++;
+            avps_scmi_slot_free_(m);
             return 0;
         }
-        len = m->len;
-        if (len > cap) {
-            if (m->kind == KIND_NOTIFY) {
-                /* virtio §5.17.6.3.1: MAY omit a notification that does not fit */
-                s->dropped++;
-                s->cfg.agents[agent - 1u].dropped++;
-                avps_scmi_slot_free_(m);
-                continue;
-            }
-            if (cap < 8u) {
-                return 0; /* a delayed response is never dropped */
-            }
-            scmi_st32_(&m->data[4], (uint32_t)AVPS_SCMI_COMMS_ERROR);
-            len = 8u;
+        if (cap < 8u) {
+            return 0; /* a delayed response is never dropped */
         }
-        AVPS_MEMCPY(buf, m->data, len);
-        avps_scmi_slot_free_(m);
-        return (int)len;
+        scmi_st32_(&m->data[4], (uint32_t)AVPS_SCMI_COMMS_ERROR);
+        len = 8u;
     }
-    return 0;
+    AVPS_MEMCPY(buf, m->data, len);
+    avps_scmi_slot_free_(m);
+    return (int)len;
 }
 
 bool avps_scmi_p2a_pending(const struct avps_scmi *s, uint32_t agent)
