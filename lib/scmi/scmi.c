@@ -123,6 +123,39 @@ int32_t avps_scmi_cmd_negotiate_(struct scmi_msg *m)
     return (scmi_arg_(m, 0) == p->version) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_NOT_SUPPORTED;
 }
 
+int32_t avps_scmi_name_get_(struct scmi_msg *m, const char *name)
+{
+    scmi_put32_(m, 0);
+    avps_scmi_put_name_(m, name, AVPS_SCMI_NAME_MAX);
+    return AVPS_SCMI_SUCCESS;
+}
+
+int32_t avps_scmi_notify_cmd_(struct scmi_msg *m, uint32_t kind, uint32_t id, uint32_t ctl,
+                              bool supported)
+{
+    if ((ctl & ~1u) != 0u) {
+        return AVPS_SCMI_INVALID_PARAMETERS;
+    }
+    if (!supported) {
+        return AVPS_SCMI_NOT_SUPPORTED;
+    }
+    return avps_scmi_subscribe_(m, kind, id, (ctl & 1u) != 0u);
+}
+
+int32_t avps_scmi_async_result_(struct scmi_msg *m, struct avps_scmi_slot *slot, int err,
+                                const uint32_t *words, uint32_t n)
+{
+    if (err == AVPS_SCMI_OP_PENDING) {
+        return AVPS_SCMI_SUCCESS;
+    }
+    if (err != AVPS_OK) {
+        avps_scmi_slot_free_(slot);
+        return avps_scmi_status_(err);
+    }
+    avps_scmi_slot_ready_(m->s, slot, AVPS_SCMI_SUCCESS, words, n);
+    return AVPS_SCMI_SUCCESS;
+}
+
 /* ---- init, agents ------------------------------------------------------------ */
 
 static void agent_perms_(struct avps_scmi *s, uint32_t agent)
@@ -576,11 +609,12 @@ int avps_scmi_complete(struct avps_scmi *s, uint32_t handle, int err, uint64_t v
         w[1] = (uint32_t)value; /* CLOCK_RATE_SET_COMPLETE: id, rate */
         w[2] = (uint32_t)(value >> 32);
         n = 3;
-    } else if ((proto == AVPS_SCMI_PROTO_VOLTAGE) || (proto == AVPS_SCMI_PROTO_POWERCAP)) {
-        w[1] = (uint32_t)value; /* id, level or cap */
+    } else if ((proto == AVPS_SCMI_PROTO_VOLTAGE) || (proto == AVPS_SCMI_PROTO_POWERCAP) ||
+               (proto == AVPS_SCMI_PROTO_POWER)) {
+        w[1] = (uint32_t)value; /* id, then level, cap or power state */
         n = 2;
     } else {
-        /* power STATE_SET and RESET completions carry the domain id only */
+        /* RESET_COMPLETE carries the domain id only */
     }
     avps_scmi_slot_ready_(s, p, avps_scmi_status_(err), w, n);
     avps_scmi_kick_(s, p->agent);

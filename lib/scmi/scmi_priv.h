@@ -27,6 +27,7 @@
 
 /* Subscription kinds beyond the notification ids (0, 1): sensor trip points. */
 #define SUB_TRIP 0x80u
+#define SUB_OWNER 0x81u /* pin control: the agent that requested a pin or group */
 
 /* One command being handled. */
 struct scmi_msg {
@@ -179,6 +180,25 @@ void avps_scmi_kick_(struct avps_scmi *s, uint32_t agent);
  * with the same header and first payload word after the agent id. */
 bool avps_scmi_queue_(struct avps_scmi *s, uint32_t agent, uint32_t hdr, const uint32_t *words,
                       uint32_t n, bool coalesce);
+
+/* Shared command bodies: a *_NAME_GET reply (flags, 64-byte name), and a
+ * notify-enable command (id checked by the caller; bit0 of ctl enables;
+ * `supported` false answers NOT_SUPPORTED). */
+int32_t avps_scmi_name_get_(struct scmi_msg *m, const char *name);
+int32_t avps_scmi_notify_cmd_(struct scmi_msg *m, uint32_t kind, uint32_t id, uint32_t ctl,
+                              bool supported);
+/* Pending slot for an asynchronous command: BUSY when none is free. The
+ * op's result then decides: OK renders the delayed response now (words),
+ * PENDING leaves it to avps_scmi_complete(), an error frees the slot. */
+int32_t avps_scmi_async_result_(struct scmi_msg *m, struct avps_scmi_slot *slot, int err,
+                                const uint32_t *words, uint32_t n);
+/* Max pending async requests advertised to the caller. */
+static inline uint32_t scmi_max_async_(const struct scmi_msg *m)
+{
+    const uint32_t n = m->s->cfg.num_pending;
+
+    return scmi_p2a_(m) ? ((n > 255u) ? 255u : n) : 0u;
+}
 
 /* Sensor readings encoded as words (value lo/hi, timestamp lo/hi per reading). */
 uint32_t avps_scmi_readings_words_(uint32_t *w, uint32_t max, const struct avps_scmi_reading *r,
