@@ -99,7 +99,7 @@ static const struct avps_scmi_power_domain sfx_power[4] = {
     {"gpu", 4, F_ASYNC | F_NOTIFY | AVPS_SCMI_F_NOTIFY2},
     {"video", 4, F_NOTIFY},
     {"display", 4, 0},
-    {"secure-enclave", 15, 0},
+    {"secure-enclave-domain", 15, 0},
 };
 static const struct avps_scmi_perf_level sfx_perf_levels[5] = {
     {100, 10, 50, 400000}, {200, 25, 50, 800000}, {300, 45, 60, 1200000},
