@@ -81,9 +81,9 @@ extern "C" {
 #define AVPS_SCMI_MSG_DELAYED 2u  /**< Delayed response. */
 #define AVPS_SCMI_MSG_NOTIFY 3u   /**< Notification. */
 /** Build a message header. */
-#define AVPS_SCMI_HDR(msg, type, proto, token)                                \
-    ((uint32_t)((msg) & 0xffu) | ((uint32_t)((type) & 3u) << 8) |             \
-     ((uint32_t)((proto) & 0xffu) << 10) | ((uint32_t)((token) & 0x3ffu) << 18))
+#define AVPS_SCMI_HDR(msg, type, proto, token)                                  \
+    ((((uint32_t)(msg)) & 0xffu) | ((((uint32_t)(type)) & 3u) << 8) |           \
+     ((((uint32_t)(proto)) & 0xffu) << 10) | ((((uint32_t)(token)) & 0x3ffu) << 18))
 #define AVPS_SCMI_HDR_MSG(h) ((h) & 0xffu)            /**< message_id of a header. */
 #define AVPS_SCMI_HDR_TYPE(h) (((h) >> 8) & 3u)       /**< message_type of a header. */
 #define AVPS_SCMI_HDR_PROTO(h) (((h) >> 10) & 0xffu)  /**< protocol_id of a header. */
@@ -344,30 +344,30 @@ struct avps_scmi_ops {
 struct avps_scmi_platform {
     const char *vendor;      /**< DISCOVER_VENDOR (≤ 15 bytes used). */
     const char *sub_vendor;  /**< DISCOVER_SUB_VENDOR (≤ 15 bytes used). */
-    uint32_t impl_version;   /**< DISCOVER_IMPLEMENTATION_VERSION. */
-    uint16_t num_devices;    /**< Device ids 0..num_devices-1 (≤ AVPS_SCMI_MAX_DEVICES). */
-    uint8_t system_flags;    /**< System power attributes: bit0 warm reset, bit1 suspend. */
     const struct avps_scmi_power_domain *power;     /**< Power domains. */
-    uint16_t num_power;                             /**< Entries of power. */
     const struct avps_scmi_perf_domain *perf;       /**< Performance domains. */
-    uint16_t num_perf;                              /**< Entries of perf. */
     const struct avps_scmi_clock *clocks;           /**< Clocks. */
-    uint16_t num_clocks;                            /**< Entries of clocks. */
     const struct avps_scmi_sensor *sensors;         /**< Sensors. */
-    uint16_t num_sensors;                           /**< Entries of sensors. */
     const struct avps_scmi_reset_domain *resets;    /**< Reset domains. */
-    uint16_t num_resets;                            /**< Entries of resets. */
     const struct avps_scmi_voltage_domain *voltages; /**< Voltage domains. */
-    uint16_t num_voltages;                          /**< Entries of voltages. */
     const struct avps_scmi_powercap_domain *powercaps; /**< Power-capping domains. */
-    uint16_t num_powercaps;                         /**< Entries of powercaps. */
     const struct avps_scmi_pin *pins;               /**< Pins. */
-    uint16_t num_pins;                              /**< Entries of pins. */
     const struct avps_scmi_pin_group *groups;       /**< Pin groups. */
-    uint16_t num_groups;                            /**< Entries of groups. */
     const struct avps_scmi_pin_function *functions; /**< Pin functions. */
-    uint16_t num_functions;                         /**< Entries of functions. */
+    uint32_t impl_version;   /**< DISCOVER_IMPLEMENTATION_VERSION. */
     uint32_t protocols;      /**< AVPS_SCMI_PROTO_BIT()s the platform implements. */
+    uint16_t num_devices;    /**< Device ids 0..num_devices-1 (≤ AVPS_SCMI_MAX_DEVICES). */
+    uint16_t num_power;      /**< Entries of power. */
+    uint16_t num_perf;       /**< Entries of perf. */
+    uint16_t num_clocks;     /**< Entries of clocks. */
+    uint16_t num_sensors;    /**< Entries of sensors. */
+    uint16_t num_resets;     /**< Entries of resets. */
+    uint16_t num_voltages;   /**< Entries of voltages. */
+    uint16_t num_powercaps;  /**< Entries of powercaps. */
+    uint16_t num_pins;       /**< Entries of pins. */
+    uint16_t num_groups;     /**< Entries of groups. */
+    uint16_t num_functions;  /**< Entries of functions. */
+    uint8_t system_flags;    /**< System power attributes: bit0 warm reset, bit1 suspend. */
 };
 
 /** Words of a device permission bitmap. */

@@ -193,7 +193,6 @@ static int vs_serve_eventq_(struct avps_virtio_scmi *vs)
      * the messages (delayed responses always, notifications while room). */
     while (avps_scmi_p2a_pending(vs->scmi, vs->agent)) {
         uint32_t w = 0;
-        int n;
 
         if (vs_pop_(vs, AVPS_VIRTIO_SCMI_EVENTQ, h) <= 0) {
             break;
@@ -202,7 +201,7 @@ static int vs_serve_eventq_(struct avps_virtio_scmi *vs)
             /* §5.17.6.2.1: the driver puts no device-readable buffer here */
             vs_refuse_(vs, AVPS_VIRTIO_SCMI_EVENTQ, h->req.id, h->req.rd_len);
         } else {
-            n = avps_scmi_p2a_pop(vs->scmi, vs->agent, vs->rsp,
+            const int n = avps_scmi_p2a_pop(vs->scmi, vs->agent, vs->rsp,
                                   min_(h->req.wr_len, AVPS_VIRTIO_SCMI_MSG_MAX));
             if (n > 0) {
                 w = avps_vq_req_write(vq, &h->req, 0, vs->rsp, (uint32_t)n);
@@ -271,6 +270,7 @@ int avps_virtio_scmi_init(struct avps_virtio_scmi *vs, const struct avps_host *h
         .queue_reset = vs_queue_reset_,
         .driver_ok = vs_driver_ok_,
     };
+    struct avps_vq_slot *slots;
     int err;
 
     if ((vs == NULL) || (cfg == NULL) || (cfg->scmi == NULL) || (cfg->held == NULL) ||
@@ -283,11 +283,12 @@ int avps_virtio_scmi_init(struct avps_virtio_scmi *vs, const struct avps_host *h
     if (err != AVPS_OK) {
         return err;
     }
-    err = avps_dev_queue_init_(&vs->dev, AVPS_VIRTIO_SCMI_CMDQ, cfg->queue_size_max, cfg->slots,
+    slots = cfg->slots;
+    err = avps_dev_queue_init_(&vs->dev, AVPS_VIRTIO_SCMI_CMDQ, cfg->queue_size_max, slots,
                                cfg->queue_size_max);
     if (err == AVPS_OK) {
         err = avps_dev_queue_init_(&vs->dev, AVPS_VIRTIO_SCMI_EVENTQ, cfg->queue_size_max,
-                                   &cfg->slots[cfg->queue_size_max], cfg->queue_size_max);
+                                   &slots[cfg->queue_size_max], cfg->queue_size_max);
     }
     if (err != AVPS_OK) {
         return err;
@@ -296,7 +297,7 @@ int avps_virtio_scmi_init(struct avps_virtio_scmi *vs, const struct avps_host *h
     vs->agent = cfg->agent;
     vs->held = cfg->held;
     vs->num_held = cfg->num_held;
-    AVPS_MEMSET(&vs->scratch, 0, sizeof vs->scratch);
+    (void)AVPS_MEMSET(&vs->scratch, 0, sizeof vs->scratch);
     vs->commands = 0;
     vs->events = 0;
     vs->refused = 0;

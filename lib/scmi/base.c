@@ -160,9 +160,9 @@ static int32_t base_set_device_permissions_(struct scmi_msg *m)
     }
     a = &m->s->cfg.agents[id - 1u];
     if ((flags & 1u) != 0u) {
-        a->devices[dev / 32u] |= 1u << (dev % 32u);
+        a->devices[dev / 32u] |= SCMI_BIT(dev % 32u);
     } else {
-        a->devices[dev / 32u] &= ~(1u << (dev % 32u));
+        a->devices[dev / 32u] &= ~SCMI_BIT(dev % 32u);
     }
     return AVPS_SCMI_SUCCESS;
 }

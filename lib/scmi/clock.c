@@ -31,7 +31,7 @@ static const struct avps_scmi_clock *ck_(const struct scmi_msg *m, uint32_t id)
     return &m->s->cfg.platform->clocks[id];
 }
 
-static int32_t check_(const struct scmi_msg *m, uint32_t id)
+static int32_t ck_check_(const struct scmi_msg *m, uint32_t id)
 {
     if (id >= m->s->cfg.platform->num_clocks) {
         return AVPS_SCMI_NOT_FOUND;
@@ -39,7 +39,7 @@ static int32_t check_(const struct scmi_msg *m, uint32_t id)
     return avps_scmi_dev_ok_(m, ck_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
-static bool async_ok_(const struct scmi_msg *m, uint32_t id)
+static bool ck_async_ok_(const struct scmi_msg *m, uint32_t id)
 {
     return ((ck_(m, id)->flags & AVPS_SCMI_F_ASYNC) != 0u) && (scmi_max_async_(m) != 0u);
 }
@@ -53,7 +53,7 @@ static int32_t clock_attributes_(struct scmi_msg *m)
 static int32_t clock_clock_attributes_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     const struct avps_scmi_clock *c;
     uint32_t a = 0;
     bool on = false;
@@ -63,16 +63,16 @@ static int32_t clock_clock_attributes_(struct scmi_msg *m)
     }
     c = ck_(m, id);
     if (((c->flags & AVPS_SCMI_F_NOTIFY) != 0u) && scmi_p2a_(m)) {
-        a |= 1u << 31;
+        a |= SCMI_BIT(31);
     }
     if (((c->flags & AVPS_SCMI_F_NOTIFY2) != 0u) && scmi_p2a_(m)) {
-        a |= 1u << 30;
+        a |= SCMI_BIT(30);
     }
     if (scmi_long_name_(c->name)) {
-        a |= 1u << 29;
+        a |= SCMI_BIT(29);
     }
     if (c->num_parents != 0u) {
-        a |= 1u << 28;
+        a |= SCMI_BIT(28);
     }
     if ((m->s->cfg.ops->clock_enabled != NULL) &&
         (m->s->cfg.ops->clock_enabled(m->s->cfg.ctx, id, &on) == AVPS_OK) && on) {
@@ -88,7 +88,7 @@ static int32_t clock_describe_rates_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t first = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     const struct avps_scmi_clock *c;
     uint32_t k;
 
@@ -112,7 +112,15 @@ static int32_t clock_describe_rates_(struct scmi_msg *m)
             return AVPS_SCMI_SUCCESS;
         }
     }
-    scmi_put32_(m, k | (c->range ? (1u << 12) : 0u) | ((uint32_t)(c->num_rates - first - k) << 16));
+    {
+        const uint32_t left = (uint32_t)c->num_rates - first - k;
+        uint32_t w = k | (left << 16);
+
+        if (c->range) {
+            w |= SCMI_BIT(12);
+        }
+        scmi_put32_(m, w);
+    }
     for (uint32_t i = first; i < (first + k); i++) {
         scmi_put64_(m, c->rates[i]);
     }
@@ -126,7 +134,7 @@ static int32_t clock_rate_set_(struct scmi_msg *m)
     const uint64_t want = (uint64_t)scmi_arg_(m, 2) | ((uint64_t)scmi_arg_(m, 3) << 32);
     const uint32_t round = (flags >> 2) & 3u;
     const struct avps_scmi_ops *ops = m->s->cfg.ops;
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     struct avps_scmi_slot *slot = NULL;
     uint32_t handle = AVPS_SCMI_NO_HANDLE;
     uint64_t rate = 0;
@@ -146,7 +154,7 @@ static int32_t clock_rate_set_(struct scmi_msg *m)
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     if ((flags & SET_ASYNC) != 0u) {
-        if (!async_ok_(m, id)) {
+        if (!ck_async_ok_(m, id)) {
             return AVPS_SCMI_NOT_SUPPORTED;
         }
         if ((flags & SET_IGNORE_DELAYED) == 0u) {
@@ -177,7 +185,7 @@ static int32_t clock_rate_set_(struct scmi_msg *m)
 static int32_t clock_rate_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     uint64_t rate = 0;
     int err;
 
@@ -200,7 +208,7 @@ static int32_t clock_config_set_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t attr = scmi_arg_(m, 1);
     const uint32_t state = attr & 3u;
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -225,7 +233,7 @@ static int32_t clock_config_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t flags = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     bool on = false;
     int err;
 
@@ -251,7 +259,7 @@ static int32_t clock_config_get_(struct scmi_msg *m)
 static int32_t clock_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
 
     return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, ck_(m, id)->name);
 }
@@ -259,7 +267,7 @@ static int32_t clock_name_(struct scmi_msg *m)
 static int32_t clock_notify_(struct scmi_msg *m, uint32_t kind, uint8_t flag)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -281,7 +289,7 @@ static int32_t clock_possible_parents_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t skip = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     const struct avps_scmi_clock *c;
     uint32_t k;
 
@@ -310,7 +318,7 @@ static int32_t clock_parent_set_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t parent = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     const struct avps_scmi_clock *c;
     bool found = false;
 
@@ -333,7 +341,7 @@ static int32_t clock_parent_set_(struct scmi_msg *m)
 static int32_t clock_parent_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
     uint32_t parent = 0;
     int err;
 
@@ -354,13 +362,13 @@ static int32_t clock_parent_get_(struct scmi_msg *m)
 static int32_t clock_permissions_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = ck_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
     /* a granted clock is fully controllable: state, parent, rate */
-    scmi_put32_(m, (1u << 31) | (1u << 30) | (1u << 29));
+    scmi_put32_(m, SCMI_BIT(31) | SCMI_BIT(30) | SCMI_BIT(29));
     return AVPS_SCMI_SUCCESS;
 }
 

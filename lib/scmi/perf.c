@@ -26,7 +26,7 @@ static const struct avps_scmi_perf_domain *pd_(const struct scmi_msg *m, uint32_
     return &m->s->cfg.platform->perf[id];
 }
 
-static int32_t check_(const struct scmi_msg *m, uint32_t id)
+static int32_t pf_check_(const struct scmi_msg *m, uint32_t id)
 {
     if (id >= m->s->cfg.platform->num_perf) {
         return AVPS_SCMI_NOT_FOUND;
@@ -34,7 +34,7 @@ static int32_t check_(const struct scmi_msg *m, uint32_t id)
     return avps_scmi_dev_ok_(m, pd_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
-static bool is_level_(const struct avps_scmi_perf_domain *d, uint32_t v)
+static bool pf_is_level_(const struct avps_scmi_perf_domain *d, uint32_t v)
 {
     for (uint32_t i = 0; i < d->num_levels; i++) {
         if (d->levels[i].perf == v) {
@@ -46,7 +46,7 @@ static bool is_level_(const struct avps_scmi_perf_domain *d, uint32_t v)
 
 static int32_t perf_attributes_(struct scmi_msg *m)
 {
-    scmi_put32_(m, (uint32_t)m->s->cfg.platform->num_perf | (1u << 16)); /* power in mW */
+    scmi_put32_(m, (uint32_t)m->s->cfg.platform->num_perf | SCMI_BIT(16)); /* power in mW */
     scmi_put32_(m, 0); /* no statistics shared memory */
     scmi_put32_(m, 0);
     scmi_put32_(m, 0);
@@ -56,7 +56,7 @@ static int32_t perf_attributes_(struct scmi_msg *m)
 static int32_t perf_domain_attributes_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
     const struct avps_scmi_perf_domain *d;
     uint32_t a = 0;
 
@@ -65,19 +65,19 @@ static int32_t perf_domain_attributes_(struct scmi_msg *m)
     }
     d = pd_(m, id);
     if ((d->flags & AVPS_SCMI_F_CONFIG) != 0u) {
-        a |= 1u << 31;
+        a |= SCMI_BIT(31);
     }
     if ((d->flags & AVPS_SCMI_F_CONFIG2) != 0u) {
-        a |= 1u << 30;
+        a |= SCMI_BIT(30);
     }
     if (((d->flags & AVPS_SCMI_F_NOTIFY) != 0u) && scmi_p2a_(m)) {
-        a |= 1u << 29;
+        a |= SCMI_BIT(29);
     }
     if (((d->flags & AVPS_SCMI_F_NOTIFY2) != 0u) && scmi_p2a_(m)) {
-        a |= 1u << 28;
+        a |= SCMI_BIT(28);
     }
     if (scmi_long_name_(d->name)) {
-        a |= 1u << 26;
+        a |= SCMI_BIT(26);
     }
     scmi_put32_(m, a);
     scmi_put32_(m, d->rate_limit_us & 0xfffffu);
@@ -91,7 +91,7 @@ static int32_t perf_describe_levels_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t first = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
     const struct avps_scmi_perf_domain *d;
     uint32_t k;
 
@@ -124,9 +124,8 @@ static int32_t perf_limits_set_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t max = scmi_arg_(m, 1);
     const uint32_t min = scmi_arg_(m, 2);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
     const struct avps_scmi_perf_domain *d;
-    uint32_t w[2];
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -147,8 +146,8 @@ static int32_t perf_limits_set_(struct scmi_msg *m)
     }
     st = avps_scmi_status_(m->s->cfg.ops->perf_limits_set(m->s->cfg.ctx, id, max, min));
     if (st == AVPS_SCMI_SUCCESS) {
-        w[0] = max;
-        w[1] = min;
+        const uint32_t w[2] = {max, min};
+
         (void)avps_scmi_emit_(m->s, m->agent, AVPS_SCMI_PROTO_PERF, EV_LIMITS_CHANGED, id, w, 2u,
                               m->agent);
     }
@@ -158,7 +157,7 @@ static int32_t perf_limits_set_(struct scmi_msg *m)
 static int32_t perf_limits_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
     uint32_t max = 0;
     uint32_t min = 0;
     int err;
@@ -182,7 +181,7 @@ static int32_t perf_level_set_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t level = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -190,7 +189,7 @@ static int32_t perf_level_set_(struct scmi_msg *m)
     if ((pd_(m, id)->flags & AVPS_SCMI_F_CONFIG2) == 0u) {
         return AVPS_SCMI_DENIED;
     }
-    if (!is_level_(pd_(m, id), level)) {
+    if (!pf_is_level_(pd_(m, id), level)) {
         return AVPS_SCMI_OUT_OF_RANGE;
     }
     if (m->s->cfg.ops->perf_level_set == NULL) {
@@ -207,7 +206,7 @@ static int32_t perf_level_set_(struct scmi_msg *m)
 static int32_t perf_level_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
     uint32_t level = 0;
     int err;
 
@@ -228,7 +227,7 @@ static int32_t perf_level_get_(struct scmi_msg *m)
 static int32_t perf_notify_(struct scmi_msg *m, uint32_t kind, uint8_t flag)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -249,7 +248,7 @@ static int32_t perf_notify_level_(struct scmi_msg *m)
 static int32_t perf_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pf_check_(m, id);
 
     return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pd_(m, id)->name);
 }

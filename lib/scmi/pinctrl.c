@@ -22,7 +22,7 @@
 #define CONFIG_TYPES 22u /* architectural configuration types 0..21 */
 #define MAX_CONFIGS 29u  /* what a 255-byte parameter block holds */
 
-static uint32_t count_(const struct scmi_msg *m, uint32_t type)
+static uint32_t pn_count_(const struct scmi_msg *m, uint32_t type)
 {
     const struct avps_scmi_platform *pf = m->s->cfg.platform;
 
@@ -32,7 +32,7 @@ static uint32_t count_(const struct scmi_msg *m, uint32_t type)
     return (type == T_GROUP) ? pf->num_groups : pf->num_functions;
 }
 
-static const char *name_(const struct scmi_msg *m, uint32_t type, uint32_t id)
+static const char *pn_name_(const struct scmi_msg *m, uint32_t type, uint32_t id)
 {
     const struct avps_scmi_platform *pf = m->s->cfg.platform;
 
@@ -43,14 +43,14 @@ static const char *name_(const struct scmi_msg *m, uint32_t type, uint32_t id)
 }
 
 /* Type (0..2) and id checks: INVALID_PARAMETERS, NOT_FOUND, DENIED. */
-static int32_t check_(const struct scmi_msg *m, uint32_t type, uint32_t id)
+static int32_t pn_check_(const struct scmi_msg *m, uint32_t type, uint32_t id)
 {
     uint16_t dev;
 
     if (type > T_FUNCTION) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    if (id >= count_(m, type)) {
+    if (id >= pn_count_(m, type)) {
         return AVPS_SCMI_NOT_FOUND;
     }
     if (type == T_FUNCTION) {
@@ -75,7 +75,7 @@ static int32_t pin_pin_attributes_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t type = flags & 3u;
-    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : check_(m, type, id);
+    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : pn_check_(m, type, id);
     uint32_t a = 0;
 
     if (st != AVPS_SCMI_SUCCESS) {
@@ -88,11 +88,11 @@ static int32_t pin_pin_attributes_(struct scmi_msg *m)
     } else {
         /* a pin has no elements */
     }
-    if (scmi_long_name_(name_(m, type, id))) {
-        a |= 1u << 31;
+    if (scmi_long_name_(pn_name_(m, type, id))) {
+        a |= SCMI_BIT(31);
     }
     scmi_put32_(m, a);
-    avps_scmi_put_name_(m, name_(m, type, id), 16u);
+    avps_scmi_put_name_(m, pn_name_(m, type, id), 16u);
     return AVPS_SCMI_SUCCESS;
 }
 
@@ -102,7 +102,7 @@ static int32_t pin_list_associations_(struct scmi_msg *m)
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t first = scmi_arg_(m, 2);
     const uint32_t type = flags & 3u;
-    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : check_(m, type, id);
+    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : pn_check_(m, type, id);
     const uint16_t *list;
     uint32_t n;
     uint32_t k;
@@ -147,7 +147,7 @@ static int32_t pin_settings_get_(struct scmi_msg *m)
     const uint32_t mode = (attr >> 18) & 3u; /* 0 one, 1 all, 2 function only */
     const uint32_t type = (attr >> 16) & 3u;
     const struct avps_scmi_ops *ops = m->s->cfg.ops;
-    int32_t st = ((attr & ~0xfffffu) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : check_(m, type, id);
+    int32_t st = ((attr & ~0xfffffu) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : pn_check_(m, type, id);
     uint32_t fn = NO_FUNCTION;
     uint32_t n = 0;
     uint32_t count_at;
@@ -210,7 +210,7 @@ static int32_t pin_settings_get_(struct scmi_msg *m)
     return AVPS_SCMI_SUCCESS;
 }
 
-static bool fn_allows_(const struct scmi_msg *m, uint32_t fn, uint32_t type, uint32_t id)
+static bool pn_fn_allows_(const struct scmi_msg *m, uint32_t fn, uint32_t type, uint32_t id)
 {
     const struct avps_scmi_pin_function *f = &m->s->cfg.platform->functions[fn];
 
@@ -251,18 +251,18 @@ static int32_t pin_settings_configure_(struct scmi_msg *m)
         m->s->errors++;
         return AVPS_SCMI_PROTOCOL_ERROR;
     }
-    st = ((attr & ~0x7ffu) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : check_(m, type, id);
+    st = ((attr & ~0x7ffu) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : pn_check_(m, type, id);
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
     if (type == T_FUNCTION) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    if ((attr & (1u << 10)) != 0u) {
+    if ((attr & SCMI_BIT(10)) != 0u) {
         if (fn >= m->s->cfg.platform->num_functions) {
             return AVPS_SCMI_NOT_FOUND;
         }
-        if (!fn_allows_(m, fn, type, id)) {
+        if (!pn_fn_allows_(m, fn, type, id)) {
             return AVPS_SCMI_INVALID_PARAMETERS;
         }
     }
@@ -277,11 +277,11 @@ static int32_t pin_settings_configure_(struct scmi_msg *m)
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     return avps_scmi_status_(m->s->cfg.ops->pin_configure(
-        m->s->cfg.ctx, type, id, ((attr & (1u << 10)) != 0u) ? fn : NO_FUNCTION, cfg, n));
+        m->s->cfg.ctx, type, id, ((attr & SCMI_BIT(10)) != 0u) ? fn : NO_FUNCTION, cfg, n));
 }
 
 /* The agent that requested a pin or group (0: none). */
-static struct avps_scmi_sub *owner_(struct avps_scmi *s, uint32_t type, uint32_t id)
+static struct avps_scmi_sub *pn_owner_(struct avps_scmi *s, uint32_t type, uint32_t id)
 {
     for (uint32_t i = 0; i < s->cfg.num_subs; i++) {
         struct avps_scmi_sub *u = &s->cfg.subs[i];
@@ -299,7 +299,7 @@ static int32_t pin_request_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t type = flags & 3u;
-    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : check_(m, type, id);
+    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : pn_check_(m, type, id);
     struct avps_scmi_sub *u;
 
     if (st != AVPS_SCMI_SUCCESS) {
@@ -308,7 +308,7 @@ static int32_t pin_request_(struct scmi_msg *m)
     if (type == T_FUNCTION) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    u = owner_(m->s, type, id);
+    u = pn_owner_(m->s, type, id);
     if (u != NULL) {
         return (u->agent == m->agent) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_IN_USE;
     }
@@ -328,7 +328,7 @@ static int32_t pin_release_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t type = flags & 3u;
-    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : check_(m, type, id);
+    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : pn_check_(m, type, id);
     struct avps_scmi_sub *u;
 
     if (st != AVPS_SCMI_SUCCESS) {
@@ -337,11 +337,11 @@ static int32_t pin_release_(struct scmi_msg *m)
     if (type == T_FUNCTION) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    u = owner_(m->s, type, id);
+    u = pn_owner_(m->s, type, id);
     if ((u == NULL) || (u->agent != m->agent)) {
         return AVPS_SCMI_DENIED; /* not requested by this agent */
     }
-    AVPS_MEMSET(u, 0, sizeof *u);
+    (void)AVPS_MEMSET(u, 0, sizeof *u);
     return AVPS_SCMI_SUCCESS;
 }
 
@@ -350,9 +350,9 @@ static int32_t pin_name_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t type = flags & 3u;
-    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : check_(m, type, id);
+    int32_t st = ((flags & ~3u) != 0u) ? AVPS_SCMI_INVALID_PARAMETERS : pn_check_(m, type, id);
 
-    return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, name_(m, type, id));
+    return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pn_name_(m, type, id));
 }
 
 static int32_t pin_set_permissions_(struct scmi_msg *m)
@@ -373,7 +373,7 @@ static int32_t pin_set_permissions_(struct scmi_msg *m)
     if (((flags & ~7u) != 0u) || (type > T_GROUP)) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    if (id >= count_(m, type)) {
+    if (id >= pn_count_(m, type)) {
         return AVPS_SCMI_NOT_FOUND;
     }
     /* permission follows the pin's or group's device */
@@ -384,9 +384,9 @@ static int32_t pin_set_permissions_(struct scmi_msg *m)
     }
     a = &m->s->cfg.agents[agent - 1u];
     if ((flags & 4u) != 0u) {
-        a->devices[dev / 32u] |= 1u << (dev % 32u);
+        a->devices[dev / 32u] |= SCMI_BIT(dev % 32u);
     } else {
-        a->devices[dev / 32u] &= ~(1u << (dev % 32u));
+        a->devices[dev / 32u] &= ~SCMI_BIT(dev % 32u);
     }
     return AVPS_SCMI_SUCCESS;
 }

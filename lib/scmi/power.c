@@ -20,7 +20,7 @@ static const struct avps_scmi_power_domain *pd_(const struct scmi_msg *m, uint32
     return &m->s->cfg.platform->power[id];
 }
 
-static int32_t check_(const struct scmi_msg *m, uint32_t id)
+static int32_t pw_check_(const struct scmi_msg *m, uint32_t id)
 {
     if (id >= m->s->cfg.platform->num_power) {
         return AVPS_SCMI_NOT_FOUND;
@@ -28,7 +28,7 @@ static int32_t check_(const struct scmi_msg *m, uint32_t id)
     return avps_scmi_dev_ok_(m, pd_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
-static bool async_ok_(const struct scmi_msg *m, uint32_t id)
+static bool pw_async_ok_(const struct scmi_msg *m, uint32_t id)
 {
     return ((pd_(m, id)->flags & AVPS_SCMI_F_ASYNC) != 0u) && (scmi_max_async_(m) != 0u);
 }
@@ -45,20 +45,20 @@ static int32_t power_attributes_(struct scmi_msg *m)
 static int32_t power_domain_attributes_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
-    uint32_t a = 1u << 29; /* synchronous state set */
+    int32_t st = pw_check_(m, id);
+    uint32_t a = SCMI_BIT(29); /* synchronous state set */
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
     if (((pd_(m, id)->flags & AVPS_SCMI_F_NOTIFY) != 0u) && scmi_p2a_(m)) {
-        a |= 1u << 31;
+        a |= SCMI_BIT(31);
     }
-    if (async_ok_(m, id)) {
-        a |= 1u << 30;
+    if (pw_async_ok_(m, id)) {
+        a |= SCMI_BIT(30);
     }
     if (scmi_long_name_(pd_(m, id)->name)) {
-        a |= 1u << 27;
+        a |= SCMI_BIT(27);
     }
     scmi_put32_(m, a);
     avps_scmi_put_name_(m, pd_(m, id)->name, 16u);
@@ -71,7 +71,7 @@ static int32_t power_state_set_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 1);
     const uint32_t state = scmi_arg_(m, 2);
     const struct avps_scmi_ops *ops = m->s->cfg.ops;
-    int32_t st = check_(m, id);
+    int32_t st = pw_check_(m, id);
     struct avps_scmi_slot *slot = NULL;
     uint32_t handle = AVPS_SCMI_NO_HANDLE;
     int err;
@@ -86,7 +86,7 @@ static int32_t power_state_set_(struct scmi_msg *m)
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     if ((flags & 1u) != 0u) {
-        if (!async_ok_(m, id)) {
+        if (!pw_async_ok_(m, id)) {
             return AVPS_SCMI_NOT_SUPPORTED;
         }
         slot = avps_scmi_pending_new_(m, KIND_DELAYED, id);
@@ -112,7 +112,7 @@ static int32_t power_state_set_(struct scmi_msg *m)
 static int32_t power_state_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pw_check_(m, id);
     uint32_t state = 0;
     int err;
 
@@ -133,7 +133,7 @@ static int32_t power_state_get_(struct scmi_msg *m)
 static int32_t power_notify_(struct scmi_msg *m, uint32_t kind, uint8_t flag)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pw_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -154,7 +154,7 @@ static int32_t power_change_requested_notify_(struct scmi_msg *m)
 static int32_t power_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pw_check_(m, id);
 
     return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pd_(m, id)->name);
 }

@@ -27,7 +27,7 @@ static const struct avps_scmi_powercap_domain *pc_(const struct scmi_msg *m, uin
     return &m->s->cfg.platform->powercaps[id];
 }
 
-static int32_t check_(const struct scmi_msg *m, uint32_t id)
+static int32_t pc_check_(const struct scmi_msg *m, uint32_t id)
 {
     if (id >= m->s->cfg.platform->num_powercaps) {
         return AVPS_SCMI_NOT_FOUND;
@@ -35,18 +35,18 @@ static int32_t check_(const struct scmi_msg *m, uint32_t id)
     return avps_scmi_dev_ok_(m, pc_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
-static bool has_(const struct scmi_msg *m, uint32_t id, uint8_t flag)
+static bool pc_has_(const struct scmi_msg *m, uint32_t id, uint8_t flag)
 {
     return (pc_(m, id)->flags & flag) != 0u;
 }
 
-static bool async_ok_(const struct scmi_msg *m, uint32_t id)
+static bool pc_async_ok_(const struct scmi_msg *m, uint32_t id)
 {
-    return has_(m, id, AVPS_SCMI_F_ASYNC) && (scmi_max_async_(m) != 0u);
+    return pc_has_(m, id, AVPS_SCMI_F_ASYNC) && (scmi_max_async_(m) != 0u);
 }
 
 /* v in [lo, hi] and on the step grid from lo. */
-static bool in_steps_(uint32_t v, uint32_t lo, uint32_t hi, uint32_t step)
+static bool pc_in_steps_(uint32_t v, uint32_t lo, uint32_t hi, uint32_t step)
 {
     if ((v < lo) || (v > hi)) {
         return false;
@@ -63,7 +63,7 @@ static int32_t pcap_attributes_(struct scmi_msg *m)
 static int32_t pcap_domain_attributes_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
     const struct avps_scmi_powercap_domain *d;
     uint32_t a;
 
@@ -72,26 +72,26 @@ static int32_t pcap_domain_attributes_(struct scmi_msg *m)
     }
     d = pc_(m, id);
     a = ((uint32_t)d->unit & 3u) << 23;
-    if (has_(m, id, AVPS_SCMI_F_NOTIFY) && scmi_p2a_(m)) {
-        a |= 1u << 31;
+    if (pc_has_(m, id, AVPS_SCMI_F_NOTIFY) && scmi_p2a_(m)) {
+        a |= SCMI_BIT(31);
     }
-    if (has_(m, id, AVPS_SCMI_F_NOTIFY2) && scmi_p2a_(m)) {
-        a |= 1u << 30;
+    if (pc_has_(m, id, AVPS_SCMI_F_NOTIFY2) && scmi_p2a_(m)) {
+        a |= SCMI_BIT(30);
     }
-    if (async_ok_(m, id)) {
-        a |= 1u << 29;
+    if (pc_async_ok_(m, id)) {
+        a |= SCMI_BIT(29);
     }
     if (scmi_long_name_(d->name)) {
-        a |= 1u << 28;
+        a |= SCMI_BIT(28);
     }
-    if (has_(m, id, AVPS_SCMI_F_CONFIG)) {
-        a |= 1u << 27;
+    if (pc_has_(m, id, AVPS_SCMI_F_CONFIG)) {
+        a |= SCMI_BIT(27);
     }
-    if (has_(m, id, AVPS_SCMI_F_MONITOR)) {
-        a |= 1u << 26;
+    if (pc_has_(m, id, AVPS_SCMI_F_MONITOR)) {
+        a |= SCMI_BIT(26);
     }
-    if (has_(m, id, AVPS_SCMI_F_CONFIG2)) {
-        a |= 1u << 25;
+    if (pc_has_(m, id, AVPS_SCMI_F_CONFIG2)) {
+        a |= SCMI_BIT(25);
     }
     scmi_put32_(m, a);
     avps_scmi_put_name_(m, d->name, 16u);
@@ -107,20 +107,28 @@ static int32_t pcap_domain_attributes_(struct scmi_msg *m)
     return AVPS_SCMI_SUCCESS;
 }
 
-static int32_t pcap_get_(struct scmi_msg *m, int (*op)(void *, uint32_t, uint32_t *))
+static int32_t pcap_get_(struct scmi_msg *m, bool pai)
 {
+    const struct avps_scmi_ops *ops = m->s->cfg.ops;
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
     uint32_t v = 0;
     int err;
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    if (op == NULL) {
-        return AVPS_SCMI_NOT_SUPPORTED;
+    if (pai) {
+        if (ops->powercap_pai_get == NULL) {
+            return AVPS_SCMI_NOT_SUPPORTED;
+        }
+        err = ops->powercap_pai_get(m->s->cfg.ctx, id, &v);
+    } else {
+        if (ops->powercap_cap_get == NULL) {
+            return AVPS_SCMI_NOT_SUPPORTED;
+        }
+        err = ops->powercap_cap_get(m->s->cfg.ctx, id, &v);
     }
-    err = op(m->s->cfg.ctx, id, &v);
     if (err != AVPS_OK) {
         return avps_scmi_status_(err);
     }
@@ -130,12 +138,12 @@ static int32_t pcap_get_(struct scmi_msg *m, int (*op)(void *, uint32_t, uint32_
 
 static int32_t pcap_cap_get_(struct scmi_msg *m)
 {
-    return pcap_get_(m, m->s->cfg.ops->powercap_cap_get);
+    return pcap_get_(m, false);
 }
 
 static int32_t pcap_pai_get_(struct scmi_msg *m)
 {
-    return pcap_get_(m, m->s->cfg.ops->powercap_pai_get);
+    return pcap_get_(m, true);
 }
 
 static void cap_changed_(struct scmi_msg *m, uint32_t id, uint32_t cap)
@@ -156,7 +164,7 @@ static int32_t pcap_cap_set_(struct scmi_msg *m)
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t cap = scmi_arg_(m, 2);
     const struct avps_scmi_ops *ops = m->s->cfg.ops;
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
     const struct avps_scmi_powercap_domain *d;
     struct avps_scmi_slot *slot = NULL;
     uint32_t handle = AVPS_SCMI_NO_HANDLE;
@@ -169,14 +177,14 @@ static int32_t pcap_cap_set_(struct scmi_msg *m)
     if ((flags & ~3u) != 0u) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    if (!has_(m, id, AVPS_SCMI_F_CONFIG) || (ops->powercap_cap_set == NULL)) {
+    if (!pc_has_(m, id, AVPS_SCMI_F_CONFIG) || (ops->powercap_cap_set == NULL)) {
         return AVPS_SCMI_NOT_SUPPORTED;
     }
-    if (!in_steps_(cap, d->min_cap, d->max_cap, d->cap_step)) {
+    if (!pc_in_steps_(cap, d->min_cap, d->max_cap, d->cap_step)) {
         return AVPS_SCMI_OUT_OF_RANGE;
     }
     if ((flags & SET_ASYNC) != 0u) {
-        if (!async_ok_(m, id)) {
+        if (!pc_async_ok_(m, id)) {
             return AVPS_SCMI_NOT_SUPPORTED;
         }
         if ((flags & SET_IGNORE_DELAYED) == 0u) {
@@ -206,7 +214,7 @@ static int32_t pcap_pai_set_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t pai = scmi_arg_(m, 2);
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
     const struct avps_scmi_powercap_domain *d;
 
     if (st != AVPS_SCMI_SUCCESS) {
@@ -216,10 +224,10 @@ static int32_t pcap_pai_set_(struct scmi_msg *m)
     if (flags != 0u) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    if (!has_(m, id, AVPS_SCMI_F_CONFIG2) || (m->s->cfg.ops->powercap_pai_set == NULL)) {
+    if (!pc_has_(m, id, AVPS_SCMI_F_CONFIG2) || (m->s->cfg.ops->powercap_pai_set == NULL)) {
         return AVPS_SCMI_NOT_SUPPORTED;
     }
-    if (!in_steps_(pai, d->min_pai, d->max_pai, d->pai_step)) {
+    if (!pc_in_steps_(pai, d->min_pai, d->max_pai, d->pai_step)) {
         return AVPS_SCMI_OUT_OF_RANGE;
     }
     return avps_scmi_status_(m->s->cfg.ops->powercap_pai_set(m->s->cfg.ctx, id, pai));
@@ -228,7 +236,7 @@ static int32_t pcap_pai_set_(struct scmi_msg *m)
 static int32_t pcap_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
 
     return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pc_(m, id)->name);
 }
@@ -236,7 +244,7 @@ static int32_t pcap_name_(struct scmi_msg *m)
 static int32_t pcap_measurements_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
     uint32_t power = 0;
     uint32_t pai = 0;
     int err;
@@ -244,7 +252,7 @@ static int32_t pcap_measurements_(struct scmi_msg *m)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    if (!has_(m, id, AVPS_SCMI_F_MONITOR) || (m->s->cfg.ops->powercap_measure == NULL)) {
+    if (!pc_has_(m, id, AVPS_SCMI_F_MONITOR) || (m->s->cfg.ops->powercap_measure == NULL)) {
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     err = m->s->cfg.ops->powercap_measure(m->s->cfg.ctx, id, &power, &pai);
@@ -259,13 +267,13 @@ static int32_t pcap_measurements_(struct scmi_msg *m)
 static int32_t pcap_cap_notify_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
     return avps_scmi_notify_cmd_(m, EV_CAP_CHANGED, id, scmi_arg_(m, 1),
-                                 has_(m, id, AVPS_SCMI_F_NOTIFY));
+                                 pc_has_(m, id, AVPS_SCMI_F_NOTIFY));
 }
 
 static int32_t pcap_measurements_notify_(struct scmi_msg *m)
@@ -273,7 +281,7 @@ static int32_t pcap_measurements_notify_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t lo = scmi_arg_(m, 2);
     const uint32_t hi = scmi_arg_(m, 3);
-    int32_t st = check_(m, id);
+    int32_t st = pc_check_(m, id);
     struct avps_scmi_sub *u;
 
     if (st != AVPS_SCMI_SUCCESS) {
@@ -283,7 +291,7 @@ static int32_t pcap_measurements_notify_(struct scmi_msg *m)
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
     st = avps_scmi_notify_cmd_(m, EV_MEASUREMENTS_CHANGED, id, scmi_arg_(m, 1),
-                               has_(m, id, AVPS_SCMI_F_NOTIFY2));
+                               pc_has_(m, id, AVPS_SCMI_F_NOTIFY2));
     u = avps_scmi_sub_find_(m->s, m->agent, AVPS_SCMI_PROTO_POWERCAP, EV_MEASUREMENTS_CHANGED, id);
     if ((st == AVPS_SCMI_SUCCESS) && (u != NULL)) {
         u->arg = lo; /* thresholds, kept for the platform's reference */

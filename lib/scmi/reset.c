@@ -20,7 +20,7 @@ static const struct avps_scmi_reset_domain *rd_(const struct scmi_msg *m, uint32
     return &m->s->cfg.platform->resets[id];
 }
 
-static int32_t check_(const struct scmi_msg *m, uint32_t id)
+static int32_t rs_check_(const struct scmi_msg *m, uint32_t id)
 {
     if (id >= m->s->cfg.platform->num_resets) {
         return AVPS_SCMI_NOT_FOUND;
@@ -28,7 +28,7 @@ static int32_t check_(const struct scmi_msg *m, uint32_t id)
     return avps_scmi_dev_ok_(m, rd_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
-static bool async_ok_(const struct scmi_msg *m, uint32_t id)
+static bool rs_async_ok_(const struct scmi_msg *m, uint32_t id)
 {
     return ((rd_(m, id)->flags & AVPS_SCMI_F_ASYNC) != 0u) && (scmi_max_async_(m) != 0u);
 }
@@ -42,20 +42,20 @@ static int32_t reset_attributes_(struct scmi_msg *m)
 static int32_t reset_domain_attributes_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = rs_check_(m, id);
     uint32_t a = 0;
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    if (async_ok_(m, id)) {
-        a |= 1u << 31;
+    if (rs_async_ok_(m, id)) {
+        a |= SCMI_BIT(31);
     }
     if (((rd_(m, id)->flags & AVPS_SCMI_F_NOTIFY) != 0u) && scmi_p2a_(m)) {
-        a |= 1u << 30;
+        a |= SCMI_BIT(30);
     }
     if (scmi_long_name_(rd_(m, id)->name)) {
-        a |= 1u << 29;
+        a |= SCMI_BIT(29);
     }
     scmi_put32_(m, a);
     scmi_put32_(m, rd_(m, id)->latency_us);
@@ -69,7 +69,7 @@ static int32_t reset_reset_(struct scmi_msg *m)
     const uint32_t flags = scmi_arg_(m, 1);
     const uint32_t state = scmi_arg_(m, 2);
     const struct avps_scmi_ops *ops = m->s->cfg.ops;
-    int32_t st = check_(m, id);
+    int32_t st = rs_check_(m, id);
     struct avps_scmi_slot *slot = NULL;
     uint32_t handle = AVPS_SCMI_NO_HANDLE;
     int err;
@@ -88,7 +88,7 @@ static int32_t reset_reset_(struct scmi_msg *m)
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     if ((flags & FLAG_ASYNC) != 0u) {
-        if (!async_ok_(m, id)) {
+        if (!rs_async_ok_(m, id)) {
             return AVPS_SCMI_NOT_SUPPORTED;
         }
         slot = avps_scmi_pending_new_(m, KIND_DELAYED, id);
@@ -113,7 +113,7 @@ static int32_t reset_reset_(struct scmi_msg *m)
 static int32_t reset_notify_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = rs_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -125,7 +125,7 @@ static int32_t reset_notify_(struct scmi_msg *m)
 static int32_t reset_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = rs_check_(m, id);
 
     return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, rd_(m, id)->name);
 }

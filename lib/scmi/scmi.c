@@ -10,15 +10,15 @@
  */
 #include "scmi_priv.h"
 
-static const struct scmi_proto *const protos[] = {
-    &avps_scmi_base_,    &avps_scmi_power_,   &avps_scmi_system_, &avps_scmi_perf_,
-    &avps_scmi_clock_,   &avps_scmi_sensor_,  &avps_scmi_reset_,  &avps_scmi_voltage_,
-    &avps_scmi_powercap_, &avps_scmi_pinctrl_,
-};
-
 const struct scmi_proto *avps_scmi_proto_(uint32_t id)
 {
-    if ((id < AVPS_SCMI_PROTO_BASE) || (id >= (AVPS_SCMI_PROTO_BASE + AVPS_ARRAY_LEN(protos)))) {
+    static const struct scmi_proto *const protos[10] = {
+        &avps_scmi_base_,     &avps_scmi_power_,   &avps_scmi_system_, &avps_scmi_perf_,
+        &avps_scmi_clock_,    &avps_scmi_sensor_,  &avps_scmi_reset_,  &avps_scmi_voltage_,
+        &avps_scmi_powercap_, &avps_scmi_pinctrl_,
+    };
+
+    if ((id < AVPS_SCMI_PROTO_BASE) || (id > AVPS_SCMI_PROTO_PINCTRL)) {
         return NULL;
     }
     return protos[id - AVPS_SCMI_PROTO_BASE];
@@ -45,9 +45,9 @@ void avps_scmi_put_name_(struct scmi_msg *m, const char *name, uint32_t len)
         m->overflow = true;
         return;
     }
-    AVPS_MEMSET(&m->out[m->n], 0, len);
+    (void)AVPS_MEMSET(&m->out[m->n], 0, len);
     if (n > 0u) {
-        AVPS_MEMCPY(&m->out[m->n], name, n);
+        (void)AVPS_MEMCPY(&m->out[m->n], name, n);
     }
     m->n += len;
 }
@@ -57,7 +57,7 @@ bool avps_scmi_dev_ok_(const struct scmi_msg *m, uint16_t device)
     if (device >= AVPS_SCMI_MAX_DEVICES) {
         return false;
     }
-    return (m->a->devices[device / 32u] & (1u << (device % 32u))) != 0u;
+    return (m->a->devices[device / 32u] & SCMI_BIT(device % 32u)) != 0u;
 }
 
 int32_t avps_scmi_status_(int err)
@@ -165,7 +165,7 @@ static void agent_perms_(struct avps_scmi *s, uint32_t agent)
 
     a->protocols = (ac->protocols | AVPS_SCMI_PROTO_BIT(AVPS_SCMI_PROTO_BASE)) &
                    (s->cfg.platform->protocols | AVPS_SCMI_PROTO_BIT(AVPS_SCMI_PROTO_BASE));
-    AVPS_MEMCPY(a->devices, ac->devices, sizeof a->devices);
+    (void)AVPS_MEMCPY(a->devices, ac->devices, sizeof a->devices);
 }
 
 int avps_scmi_init(struct avps_scmi *s, const struct avps_scmi_cfg *cfg)
@@ -193,20 +193,20 @@ int avps_scmi_init(struct avps_scmi *s, const struct avps_scmi_cfg *cfg)
         ((pf->functions == NULL) && (pf->num_functions != 0u))) {
         return AVPS_E_INVAL;
     }
-    AVPS_MEMSET(s, 0, sizeof *s);
+    (void)AVPS_MEMSET(s, 0, sizeof *s);
     s->cfg = *cfg;
     for (uint32_t i = 0; i < cfg->num_agents; i++) {
-        AVPS_MEMSET(&cfg->agents[i], 0, sizeof cfg->agents[i]);
+        (void)AVPS_MEMSET(&cfg->agents[i], 0, sizeof cfg->agents[i]);
         agent_perms_(s, i + 1u);
     }
     if (cfg->num_subs != 0u) {
-        AVPS_MEMSET(cfg->subs, 0, cfg->num_subs * sizeof cfg->subs[0]);
+        (void)AVPS_MEMSET(cfg->subs, 0, cfg->num_subs * sizeof cfg->subs[0]);
     }
     if (cfg->num_pending != 0u) {
-        AVPS_MEMSET(cfg->pending, 0, cfg->num_pending * sizeof cfg->pending[0]);
+        (void)AVPS_MEMSET(cfg->pending, 0, cfg->num_pending * sizeof cfg->pending[0]);
     }
     if (cfg->num_backlog != 0u) {
-        AVPS_MEMSET(cfg->backlog, 0, cfg->num_backlog * sizeof cfg->backlog[0]);
+        (void)AVPS_MEMSET(cfg->backlog, 0, cfg->num_backlog * sizeof cfg->backlog[0]);
     }
     return AVPS_OK;
 }
@@ -240,7 +240,7 @@ int avps_scmi_agent_reset(struct avps_scmi *s, uint32_t agent, bool permissions)
     }
     for (uint32_t i = 0; i < s->cfg.num_subs; i++) {
         if (s->cfg.subs[i].agent == agent) {
-            AVPS_MEMSET(&s->cfg.subs[i], 0, sizeof s->cfg.subs[i]);
+            (void)AVPS_MEMSET(&s->cfg.subs[i], 0, sizeof s->cfg.subs[i]);
         }
     }
     for (uint32_t i = 0; i < s->cfg.num_backlog; i++) {
@@ -301,7 +301,7 @@ int32_t avps_scmi_subscribe_(struct scmi_msg *m, uint32_t kind, uint32_t id, boo
 
     if (!on) {
         if (u != NULL) {
-            AVPS_MEMSET(u, 0, sizeof *u);
+            (void)AVPS_MEMSET(u, 0, sizeof *u);
         }
         return AVPS_SCMI_SUCCESS;
     }
@@ -350,7 +350,12 @@ struct avps_scmi_slot *avps_scmi_pending_new_(struct scmi_msg *m, uint8_t kind, 
 
 uint32_t avps_scmi_handle_of_(const struct avps_scmi *s, const struct avps_scmi_slot *slot)
 {
-    return (uint32_t)(slot - s->cfg.pending);
+    uint32_t i = 0;
+
+    while ((i < s->cfg.num_pending) && (&s->cfg.pending[i] != slot)) {
+        i++;
+    }
+    return i;
 }
 
 static void render_(struct avps_scmi_slot *slot, uint32_t hdr, bool with_status, int32_t status,
@@ -383,7 +388,7 @@ void avps_scmi_slot_ready_(struct avps_scmi *s, struct avps_scmi_slot *slot, int
     }
     render_(slot, hdr, true, status, words, n);
     slot->state = SLOT_READY;
-    slot->seq = s->seq++;
+    slot->seq = scmi_next_seq_(s);
 }
 
 bool avps_scmi_queue_(struct avps_scmi *s, uint32_t agent, uint32_t hdr, const uint32_t *words,
@@ -417,7 +422,7 @@ bool avps_scmi_queue_(struct avps_scmi *s, uint32_t agent, uint32_t hdr, const u
     free_slot->state = SLOT_READY;
     free_slot->hdr = hdr;
     free_slot->id = (n >= 2u) ? words[1] : 0u;
-    free_slot->seq = s->seq++;
+    free_slot->seq = scmi_next_seq_(s);
     render_(free_slot, hdr, false, 0, words, n);
     return true;
 }
@@ -479,7 +484,7 @@ static struct avps_scmi_slot *oldest_(struct avps_scmi *s, uint32_t agent, uint8
         struct avps_scmi_slot *p = &s->cfg.pending[i];
 
         if ((p->agent == agent) && (p->state == SLOT_READY) && (p->kind == kind) &&
-            ((best == NULL) || ((int32_t)(p->seq - best->seq) < 0))) {
+            ((best == NULL) || scmi_before_(p->seq, best->seq))) {
             best = p;
         }
     }
@@ -489,7 +494,7 @@ static struct avps_scmi_slot *oldest_(struct avps_scmi *s, uint32_t agent, uint8
     for (uint32_t i = 0; i < s->cfg.num_backlog; i++) {
         struct avps_scmi_slot *b = &s->cfg.backlog[i];
 
-        if ((b->agent == agent) && ((best == NULL) || ((int32_t)(b->seq - best->seq) < 0))) {
+        if ((b->agent == agent) && ((best == NULL) || scmi_before_(b->seq, best->seq))) {
             best = b;
         }
     }
@@ -524,7 +529,7 @@ int avps_scmi_p2a_pop(struct avps_scmi *s, uint32_t agent, void *buf, uint32_t c
         scmi_st32_(&m->data[4], (uint32_t)AVPS_SCMI_COMMS_ERROR);
         len = 8u;
     }
-    AVPS_MEMCPY(buf, m->data, len);
+    (void)AVPS_MEMCPY(buf, m->data, len);
     avps_scmi_slot_free_(m);
     return (int)len;
 }
@@ -570,7 +575,7 @@ int avps_scmi_deferred_pop(struct avps_scmi *s, uint32_t agent, uint64_t *cookie
         len = 8u;
     }
     *cookie = m->cookie;
-    AVPS_MEMCPY(buf, m->data, len);
+    (void)AVPS_MEMCPY(buf, m->data, len);
     avps_scmi_slot_free_(m);
     return (int)len;
 }
@@ -660,7 +665,8 @@ int avps_scmi_complete_sensor(struct avps_scmi *s, uint32_t handle, int err,
         return AVPS_OK;
     }
     if (p->kind == KIND_DELAYED) {
-        w[k++] = p->id; /* SENSOR_READING_COMPLETE: sensor id, readings */
+        w[0] = p->id; /* SENSOR_READING_COMPLETE: sensor id, readings */
+        k = 1;
     }
     if (err == AVPS_OK) {
         k += avps_scmi_readings_words_(&w[k], (AVPS_SCMI_MSG_MAX / 4u) - 2u - k, r, n);
@@ -781,12 +787,12 @@ int avps_scmi_handle(struct avps_scmi *s, uint32_t agent, const void *req, uint3
         s->errors++;
         return AVPS_E_GUEST_REQ;
     }
-    AVPS_MEMSET(&m, 0, sizeof m);
+    (void)AVPS_MEMSET(&m, 0, sizeof m);
     m.s = s;
     m.a = &s->cfg.agents[agent - 1u];
     m.agent = agent;
     m.hdr = scmi_le32_(req) & 0x0fffffffu;
-    m.p = (const uint8_t *)req + 4;
+    m.p = &((const uint8_t *)req)[4];
     m.len = req_len - 4u;
     m.out = rsp;
     m.cap = rsp_cap;

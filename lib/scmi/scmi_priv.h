@@ -89,6 +89,9 @@ int32_t avps_scmi_cmd_negotiate_(struct scmi_msg *m);
 /* The protocol table of an id, or NULL. */
 const struct scmi_proto *avps_scmi_proto_(uint32_t id);
 
+/* A bit of a 32-bit word (an unsigned 32-bit operand for MISRA 12.2). */
+#define SCMI_BIT(n) ((uint32_t)1u << (n))
+
 /* ---- little-endian access ------------------------------------------------ */
 static inline uint32_t scmi_le32_(const uint8_t *b)
 {
@@ -98,16 +101,15 @@ static inline uint32_t scmi_le32_(const uint8_t *b)
 
 static inline void scmi_st32_(uint8_t *b, uint32_t v)
 {
-    b[0] = (uint8_t)v;
-    b[1] = (uint8_t)(v >> 8);
-    b[2] = (uint8_t)(v >> 16);
-    b[3] = (uint8_t)(v >> 24);
+    const uint8_t t[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+
+    (void)AVPS_MEMCPY(b, t, sizeof t);
 }
 
 /* Parameter word i (the table has checked the length). */
 static inline uint32_t scmi_arg_(const struct scmi_msg *m, uint32_t i)
 {
-    return scmi_le32_(&m->p[4u * i]);
+    return scmi_le32_(&m->p[(size_t)4u * i]);
 }
 
 /* Append return values; past the capacity, note the overflow instead. */
@@ -164,6 +166,21 @@ struct avps_scmi_sub *avps_scmi_sub_new_(struct avps_scmi *s);
 /* Pending slots for asynchronous commands. */
 struct avps_scmi_slot *avps_scmi_pending_new_(struct scmi_msg *m, uint8_t kind, uint32_t id);
 uint32_t avps_scmi_handle_of_(const struct avps_scmi *s, const struct avps_scmi_slot *slot);
+/* The next sequence number (P2A delivery order). */
+static inline uint32_t scmi_next_seq_(struct avps_scmi *s)
+{
+    const uint32_t v = s->seq;
+
+    s->seq = v + 1u;
+    return v;
+}
+/* a was produced before b (wrapping sequence numbers). */
+static inline bool scmi_before_(uint32_t a, uint32_t b)
+{
+    const uint32_t d = a - b;
+
+    return d >= 0x80000000u;
+}
 /* Render a delayed response in a slot (status, then words) and make it ready. */
 void avps_scmi_slot_ready_(struct avps_scmi *s, struct avps_scmi_slot *slot, int32_t status,
                            const uint32_t *words, uint32_t n);
@@ -207,7 +224,7 @@ uint32_t avps_scmi_readings_words_(uint32_t *w, uint32_t max, const struct avps_
 /* Rounding of a requested value to a discrete list or a range triplet. */
 #define SCMI_ROUND_DOWN 0u
 #define SCMI_ROUND_UP 1u
-#define SCMI_ROUND_AUTO 2u
+/* 2: auto (nearest) */
 bool avps_scmi_round_u64_(const uint64_t *v, uint32_t n, bool range, uint64_t want,
                           uint32_t mode, uint64_t *out);
 

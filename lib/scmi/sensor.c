@@ -33,7 +33,7 @@ static const struct avps_scmi_sensor *sensor_(const struct scmi_msg *m, uint32_t
 }
 
 /* Resolve a sensor id parameter: NOT_FOUND or DENIED, else SUCCESS. */
-static int32_t check_(const struct scmi_msg *m, uint32_t id)
+static int32_t sn_check_(const struct scmi_msg *m, uint32_t id)
 {
     if (id >= m->s->cfg.platform->num_sensors) {
         return AVPS_SCMI_NOT_FOUND;
@@ -41,26 +41,26 @@ static int32_t check_(const struct scmi_msg *m, uint32_t id)
     return avps_scmi_dev_ok_(m, sensor_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
-static uint32_t readings_of_(const struct avps_scmi_sensor *sn)
+static uint32_t sn_readings_of_(const struct avps_scmi_sensor *sn)
 {
     return (sn->num_axes == 0u) ? 1u : sn->num_axes;
 }
 
 /* Asynchronous reads need a P2A channel, the flag, and a delayed response
  * (header, status, id, 16 bytes per reading) that fits a P2A message. */
-static bool async_ok_(const struct scmi_msg *m, const struct avps_scmi_sensor *sn)
+static bool sn_async_ok_(const struct scmi_msg *m, const struct avps_scmi_sensor *sn)
 {
     return scmi_p2a_(m) && ((sn->flags & AVPS_SCMI_F_ASYNC) != 0u) &&
-           (m->s->cfg.num_pending != 0u) && ((12u + (16u * readings_of_(sn))) <= AVPS_SCMI_MSG_MAX);
+           (m->s->cfg.num_pending != 0u) && ((12u + (16u * sn_readings_of_(sn))) <= AVPS_SCMI_MSG_MAX);
 }
 
-static bool update_ok_(const struct scmi_msg *m, const struct avps_scmi_sensor *sn)
+static bool sn_update_ok_(const struct scmi_msg *m, const struct avps_scmi_sensor *sn)
 {
     return scmi_p2a_(m) && ((sn->flags & AVPS_SCMI_F_NOTIFY) != 0u) &&
-           ((12u + (16u * readings_of_(sn))) <= AVPS_SCMI_MSG_MAX);
+           ((12u + (16u * sn_readings_of_(sn))) <= AVPS_SCMI_MSG_MAX);
 }
 
-static uint32_t exp5_(int8_t e)
+static uint32_t sn_exp5_(int8_t e)
 {
     return (uint32_t)(uint8_t)e & 0x1fu;
 }
@@ -93,22 +93,22 @@ static int32_t sensor_description_(struct scmi_msg *m)
     for (uint32_t i = first; i < (first + k); i++) {
         const struct avps_scmi_sensor *sn = sensor_(m, i);
         uint32_t lo = sn->num_trips;
-        uint32_t hi = (uint32_t)sn->unit | (exp5_(sn->scale) << 11);
+        uint32_t hi = (uint32_t)sn->unit | (sn_exp5_(sn->scale) << 11);
 
-        if (async_ok_(m, sn)) {
-            lo |= 1u << 31;
+        if (sn_async_ok_(m, sn)) {
+            lo |= SCMI_BIT(31);
         }
-        if (update_ok_(m, sn)) {
-            lo |= 1u << 30;
+        if (sn_update_ok_(m, sn)) {
+            lo |= SCMI_BIT(30);
         }
         if (scmi_long_name_(sn->name)) {
-            lo |= 1u << 29;
+            lo |= SCMI_BIT(29);
         }
         if ((sn->flags & AVPS_SCMI_F_TIMESTAMP) != 0u) {
-            lo |= (1u << 9) | (exp5_(sn->ts_exp) << 10);
+            lo |= SCMI_BIT(9) | (sn_exp5_(sn->ts_exp) << 10);
         }
         if (sn->num_axes != 0u) {
-            hi |= (1u << 8) | ((uint32_t)(sn->num_axes & 0x3fu) << 16);
+            hi |= SCMI_BIT(8) | ((uint32_t)(sn->num_axes & 0x3fu) << 16);
         }
         scmi_put32_(m, i);
         scmi_put32_(m, lo);
@@ -122,7 +122,7 @@ static int32_t sensor_trip_notify_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t ctl = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -142,7 +142,7 @@ static int32_t sensor_trip_config_(struct scmi_msg *m)
     const uint32_t ctl = scmi_arg_(m, 1);
     const uint32_t trip = (ctl >> 4) & 0xffu;
     const uint32_t dir = ctl & 3u;
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
     struct avps_scmi_sub *u;
 
     if (st != AVPS_SCMI_SUCCESS) {
@@ -154,7 +154,7 @@ static int32_t sensor_trip_config_(struct scmi_msg *m)
     u = avps_scmi_sub_find_(m->s, m->agent, AVPS_SCMI_PROTO_SENSOR, SUB_TRIP, id | (trip << 16));
     if (dir == 0u) {
         if (u != NULL) {
-            AVPS_MEMSET(u, 0, sizeof *u);
+            (void)AVPS_MEMSET(u, 0, sizeof *u);
         }
         return AVPS_SCMI_SUCCESS;
     }
@@ -169,7 +169,12 @@ static int32_t sensor_trip_config_(struct scmi_msg *m)
         u->id = id | (trip << 16);
     }
     u->arg = dir;
-    u->value = (int64_t)((uint64_t)scmi_arg_(m, 2) | ((uint64_t)scmi_arg_(m, 3) << 32));
+    {
+        const uint64_t hi = scmi_arg_(m, 3);
+        const uint64_t v = (uint64_t)scmi_arg_(m, 2) | (hi << 32);
+
+        u->value = (int64_t)v;
+    }
     u->has_last = 0;
     return AVPS_SCMI_SUCCESS;
 }
@@ -178,7 +183,7 @@ static int32_t sensor_reading_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t flags = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
     const struct avps_scmi_sensor *sn;
     const struct avps_scmi_ops *ops = m->s->cfg.ops;
     struct avps_scmi_reading r[63];
@@ -194,12 +199,12 @@ static int32_t sensor_reading_(struct scmi_msg *m)
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
     sn = sensor_(m, id);
-    n = readings_of_(sn);
+    n = sn_readings_of_(sn);
     if (ops->sensor_read == NULL) {
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     if ((flags & 1u) != 0u) {
-        if (!async_ok_(m, sn)) {
+        if (!sn_async_ok_(m, sn)) {
             return AVPS_SCMI_NOT_SUPPORTED;
         }
         slot = avps_scmi_pending_new_(m, KIND_DELAYED, id);
@@ -218,7 +223,7 @@ static int32_t sensor_reading_(struct scmi_msg *m)
     if (slot != NULL) {
         handle = avps_scmi_handle_of_(m->s, slot);
     }
-    AVPS_MEMSET(r, 0, sizeof r);
+    (void)AVPS_MEMSET(r, 0, sizeof r);
     err = ops->sensor_read(m->s->cfg.ctx, id, r, n, handle);
     if ((err == AVPS_SCMI_OP_PENDING) && (slot != NULL)) {
         m->deferred = (slot->kind == KIND_DEFERRED);
@@ -255,7 +260,7 @@ static int32_t sensor_axis_description_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t first = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
     const struct avps_scmi_sensor *sn;
     uint32_t room;
     uint32_t k = 0;
@@ -272,7 +277,11 @@ static int32_t sensor_axis_description_(struct scmi_msg *m)
     }
     room = (scmi_room_(m) >= 4u) ? (scmi_room_(m) - 4u) : 0u;
     for (uint32_t i = first; i < sn->num_axes; i++) {
-        const uint32_t sz = AXIS_DESC_SIZE + ((sn->axes[i].resolution != 0u) ? AXIS_EXT_SIZE : 0u);
+        uint32_t sz = AXIS_DESC_SIZE;
+
+        if (sn->axes[i].resolution != 0u) {
+            sz += AXIS_EXT_SIZE;
+        }
 
         if (sz > room) {
             break;
@@ -286,17 +295,17 @@ static int32_t sensor_axis_description_(struct scmi_msg *m)
         uint32_t lo = 0;
 
         if (ax->resolution != 0u) {
-            lo |= 1u << 8;
+            lo |= SCMI_BIT(8);
         }
         if (scmi_long_name_(ax->name)) {
-            lo |= 1u << 9;
+            lo |= SCMI_BIT(9);
         }
         scmi_put32_(m, i);
         scmi_put32_(m, lo);
-        scmi_put32_(m, (uint32_t)ax->unit | (exp5_(ax->scale) << 11));
+        scmi_put32_(m, (uint32_t)ax->unit | (sn_exp5_(ax->scale) << 11));
         avps_scmi_put_name_(m, ax->name, 16u);
         if (ax->resolution != 0u) {
-            scmi_put32_(m, (ax->resolution & 0x7ffffffu) | (exp5_(ax->res_exp) << 27));
+            scmi_put32_(m, (ax->resolution & 0x7ffffffu) | (sn_exp5_(ax->res_exp) << 27));
             scmi_put64_(m, (uint64_t)ax->min);
             scmi_put64_(m, (uint64_t)ax->max);
         }
@@ -308,7 +317,7 @@ static int32_t sensor_intervals_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t first = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
     const struct avps_scmi_sensor *sn;
     uint32_t k;
 
@@ -337,8 +346,15 @@ static int32_t sensor_intervals_(struct scmi_msg *m)
         }
         k = 3u;
     }
-    scmi_put32_(m, k | (sn->segmented ? (1u << 12) : 0u) |
-                       ((uint32_t)(sn->num_intervals - first - k) << 16));
+    {
+        const uint32_t left = (uint32_t)sn->num_intervals - first - k;
+        uint32_t w = k | (left << 16);
+
+        if (sn->segmented) {
+            w |= SCMI_BIT(12);
+        }
+        scmi_put32_(m, w);
+    }
     for (uint32_t i = first; i < (first + k); i++) {
         scmi_put32_(m, sn->intervals[i]);
     }
@@ -348,7 +364,7 @@ static int32_t sensor_intervals_(struct scmi_msg *m)
 static int32_t sensor_config_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
     uint32_t cfg = 0;
     int err;
 
@@ -370,7 +386,7 @@ static int32_t sensor_config_set_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t cfg = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -390,7 +406,7 @@ static int32_t sensor_update_notify_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t ctl = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -398,7 +414,7 @@ static int32_t sensor_update_notify_(struct scmi_msg *m)
     if ((ctl & ~1u) != 0u) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    if (!update_ok_(m, sensor_(m, id))) {
+    if (!sn_update_ok_(m, sensor_(m, id))) {
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     return avps_scmi_subscribe_(m, EV_UPDATE, id, (ctl & 1u) != 0u);
@@ -407,7 +423,7 @@ static int32_t sensor_update_notify_(struct scmi_msg *m)
 static int32_t sensor_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -421,7 +437,7 @@ static int32_t sensor_axis_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t first = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = sn_check_(m, id);
     const struct avps_scmi_sensor *sn;
     uint32_t k;
 
@@ -481,7 +497,7 @@ int avps_scmi_sensor_update(struct avps_scmi *s, uint32_t sensor,
         return AVPS_E_INVAL;
     }
     sn = &s->cfg.platform->sensors[sensor];
-    if ((n != readings_of_(sn)) || ((12u + (16u * n)) > AVPS_SCMI_MSG_MAX)) {
+    if ((n != sn_readings_of_(sn)) || ((12u + (16u * n)) > AVPS_SCMI_MSG_MAX)) {
         return AVPS_E_INVAL;
     }
     k = avps_scmi_readings_words_(w, (AVPS_SCMI_MSG_MAX / 4u) - 3u, r, n);
@@ -503,9 +519,13 @@ int avps_scmi_sensor_update(struct avps_scmi *s, uint32_t sensor,
         u->has_last = 1;
         if ((((u->arg & 1u) != 0u) && up) || (((u->arg & 2u) != 0u) && down)) {
             const uint32_t agent = u->agent;
-            const uint32_t desc = (u->id >> 16) | (up ? (1u << 16) : 0u);
+            uint32_t desc = u->id >> 16;
             const uint32_t hdr = AVPS_SCMI_HDR(EV_TRIP, AVPS_SCMI_MSG_NOTIFY, AVPS_SCMI_PROTO_SENSOR, 0u);
             uint32_t tw[3];
+
+            if (up) {
+                desc |= SCMI_BIT(16);
+            }
 
             if ((s->cfg.agents[agent - 1u].p2a == 0u) ||
                 (avps_scmi_sub_find_(s, agent, AVPS_SCMI_PROTO_SENSOR, EV_TRIP, sensor) == NULL)) {

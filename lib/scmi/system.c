@@ -9,10 +9,8 @@
 #define SYSTEM_STATE_GET 0x4u
 #define SYSTEM_STATE_NOTIFY 0x5u
 
-#define STATE_SHUTDOWN 0u
-#define STATE_COLD_RESET 1u
+/* states: 0 shutdown, 1 cold reset, 2 warm reset, 3 power up, 4 suspend */
 #define STATE_WARM_RESET 2u
-#define STATE_POWER_UP 3u
 #define STATE_SUSPEND 4u
 
 static int32_t system_attributes_(struct scmi_msg *m)
@@ -21,10 +19,10 @@ static int32_t system_attributes_(struct scmi_msg *m)
     uint32_t a = 0;
 
     if ((f & 1u) != 0u) {
-        a |= 1u << 31; /* warm reset */
+        a |= SCMI_BIT(31); /* warm reset */
     }
     if ((f & 2u) != 0u) {
-        a |= 1u << 30; /* suspend */
+        a |= SCMI_BIT(30); /* suspend */
     }
     scmi_put32_(m, a);
     return AVPS_SCMI_SUCCESS;

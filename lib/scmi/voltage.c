@@ -18,7 +18,7 @@ static const struct avps_scmi_voltage_domain *vd_(const struct scmi_msg *m, uint
     return &m->s->cfg.platform->voltages[id];
 }
 
-static int32_t check_(const struct scmi_msg *m, uint32_t id)
+static int32_t vo_check_(const struct scmi_msg *m, uint32_t id)
 {
     if (id >= m->s->cfg.platform->num_voltages) {
         return AVPS_SCMI_NOT_FOUND;
@@ -26,13 +26,13 @@ static int32_t check_(const struct scmi_msg *m, uint32_t id)
     return avps_scmi_dev_ok_(m, vd_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
-static bool async_ok_(const struct scmi_msg *m, uint32_t id)
+static bool vo_async_ok_(const struct scmi_msg *m, uint32_t id)
 {
     return ((vd_(m, id)->flags & AVPS_SCMI_F_ASYNC) != 0u) && (scmi_max_async_(m) != 0u);
 }
 
 /* A level the domain supports exactly. */
-static bool level_ok_(const struct avps_scmi_voltage_domain *d, int32_t uv)
+static bool vo_level_ok_(const struct avps_scmi_voltage_domain *d, int32_t uv)
 {
     if (d->num_levels == 0u) {
         return false;
@@ -64,17 +64,17 @@ static int32_t volt_attributes_(struct scmi_msg *m)
 static int32_t volt_domain_attributes_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = vo_check_(m, id);
     uint32_t a = 0;
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    if (async_ok_(m, id)) {
-        a |= 1u << 31;
+    if (vo_async_ok_(m, id)) {
+        a |= SCMI_BIT(31);
     }
     if (scmi_long_name_(vd_(m, id)->name)) {
-        a |= 1u << 30;
+        a |= SCMI_BIT(30);
     }
     scmi_put32_(m, a);
     avps_scmi_put_name_(m, vd_(m, id)->name, 16u);
@@ -85,7 +85,7 @@ static int32_t volt_describe_levels_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t first = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = vo_check_(m, id);
     const struct avps_scmi_voltage_domain *d;
     uint32_t k;
 
@@ -109,7 +109,15 @@ static int32_t volt_describe_levels_(struct scmi_msg *m)
             return AVPS_SCMI_SUCCESS;
         }
     }
-    scmi_put32_(m, k | (d->range ? (1u << 12) : 0u) | ((uint32_t)(d->num_levels - first - k) << 16));
+    {
+        const uint32_t left = (uint32_t)d->num_levels - first - k;
+        uint32_t w = k | (left << 16);
+
+        if (d->range) {
+            w |= SCMI_BIT(12);
+        }
+        scmi_put32_(m, w);
+    }
     for (uint32_t i = first; i < (first + k); i++) {
         scmi_put32_(m, (uint32_t)d->levels[i]);
     }
@@ -120,7 +128,7 @@ static int32_t volt_config_set_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
     const uint32_t cfg = scmi_arg_(m, 1);
-    int32_t st = check_(m, id);
+    int32_t st = vo_check_(m, id);
 
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
@@ -138,7 +146,7 @@ static int32_t volt_config_set_(struct scmi_msg *m)
 static int32_t volt_config_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = vo_check_(m, id);
     uint32_t cfg = 0;
     int err;
 
@@ -162,7 +170,7 @@ static int32_t volt_level_set_(struct scmi_msg *m)
     const uint32_t flags = scmi_arg_(m, 1);
     const int32_t uv = (int32_t)scmi_arg_(m, 2);
     const struct avps_scmi_ops *ops = m->s->cfg.ops;
-    int32_t st = check_(m, id);
+    int32_t st = vo_check_(m, id);
     struct avps_scmi_slot *slot = NULL;
     uint32_t handle = AVPS_SCMI_NO_HANDLE;
     int err;
@@ -173,14 +181,14 @@ static int32_t volt_level_set_(struct scmi_msg *m)
     if ((flags & ~1u) != 0u) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
-    if (!level_ok_(vd_(m, id), uv)) {
+    if (!vo_level_ok_(vd_(m, id), uv)) {
         return AVPS_SCMI_OUT_OF_RANGE;
     }
     if (ops->voltage_level_set == NULL) {
         return AVPS_SCMI_NOT_SUPPORTED;
     }
     if ((flags & 1u) != 0u) {
-        if (!async_ok_(m, id)) {
+        if (!vo_async_ok_(m, id)) {
             return AVPS_SCMI_NOT_SUPPORTED;
         }
         slot = avps_scmi_pending_new_(m, KIND_DELAYED, id);
@@ -201,7 +209,7 @@ static int32_t volt_level_set_(struct scmi_msg *m)
 static int32_t volt_level_get_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = vo_check_(m, id);
     int32_t uv = 0;
     int err;
 
@@ -222,7 +230,7 @@ static int32_t volt_level_get_(struct scmi_msg *m)
 static int32_t volt_name_(struct scmi_msg *m)
 {
     const uint32_t id = scmi_arg_(m, 0);
-    int32_t st = check_(m, id);
+    int32_t st = vo_check_(m, id);
 
     return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, vd_(m, id)->name);
 }
