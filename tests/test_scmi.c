@@ -67,10 +67,30 @@ static void test_scmi_core_init_rejects_bad_cfg(void **state)
     pf.num_devices = AVPS_SCMI_MAX_DEVICES + 1;
     cfg.platform = &pf;
     assert_int_equal(avps_scmi_init(&s, &cfg), AVPS_E_INVAL);
+    /* every table with a count but no table */
+    for (int i = 0; i < 10; i++) {
+        pf = sfx_platform;
+        switch (i) {
+        case 0: pf.power = NULL; break;
+        case 1: pf.perf = NULL; break;
+        case 2: pf.clocks = NULL; break;
+        case 3: pf.sensors = NULL; break;
+        case 4: pf.resets = NULL; break;
+        case 5: pf.voltages = NULL; break;
+        case 6: pf.powercaps = NULL; break;
+        case 7: pf.pins = NULL; break;
+        case 8: pf.groups = NULL; break;
+        default: pf.functions = NULL; break;
+        }
+        assert_int_equal(avps_scmi_init(&s, &cfg), AVPS_E_INVAL);
+    }
     pf = sfx_platform;
-    pf.sensors = NULL;
+    cfg.ops = NULL;
     assert_int_equal(avps_scmi_init(&s, &cfg), AVPS_E_INVAL);
-    pf = sfx_platform;
+    cfg.ops = &sfx_ops;
+    cfg.num_pending = 256;
+    assert_int_equal(avps_scmi_init(&s, &cfg), AVPS_E_INVAL);
+    cfg.num_pending = 0;
     assert_int_equal(avps_scmi_init(&s, &cfg), AVPS_OK);
 }
 

@@ -628,6 +628,46 @@ static void two_devices(bool packed)
 static void test_virtio_scmi_two_agent_permissions_split(void **s) { (void)s; two_devices(false); }
 static void test_virtio_scmi_two_agent_permissions_packed(void **s) { (void)s; two_devices(true); }
 
+/* A cmdq reset drops the held (deferred) commands: their late replies go
+ * nowhere; the eventq is only served when it is live. */
+static void queue_reset_drops_held(bool packed)
+{
+    struct vfix *f = vf_new(packed, true, SFX_VMA);
+    uint32_t a[2] = {SFX_TEMP, 0};
+    const struct avps_scmi_reading r = {1, 0};
+    struct rd_done d;
+    const uint8_t *rp;
+    uint32_t h;
+
+    a[1] = 1;
+    assert_int_equal(vf_cmd(f, SN, 0xb, a, 2, &rp), 8);
+    a[1] = 0;
+    vf_post_event(f, 136);
+    f->p.defer = true;
+    vf_send(f, SN, 6, 1, a, 2, 136);
+    assert_int_equal(avps_dev_queue_notify(f->dev, 0), 0);
+    h = f->p.last_handle;
+    assert_int_equal(avps_dev_queue_reset(f->dev, 0), AVPS_OK);
+    assert_int_equal(avps_scmi_complete_sensor(&f->p.s, h, AVPS_OK, &r, 1), AVPS_OK);
+    assert_int_equal(rd_get_used(&f->cq, &d), 0);
+    assert_int_equal(avps_virtio_scmi_commands(&f->vs), 1); /* the subscription only */
+    {
+        uint64_t cookie;
+        uint8_t buf[64];
+
+        /* the platform's slot was freed: nothing left to deliver */
+        assert_int_equal(avps_scmi_deferred_pop(&f->p.s, SFX_VMA, &cookie, buf, sizeof buf), 0);
+    }
+    /* an eventq reset: messages wait in the backlog, the old ring is not used */
+    assert_int_equal(avps_dev_queue_reset(f->dev, 1), AVPS_OK);
+    assert_int_equal(avps_scmi_sensor_update(&f->p.s, SFX_TEMP, &r, 1), 1);
+    assert_int_equal(rd_get_used(&f->eq, &d), 0);
+    assert_true(avps_scmi_p2a_pending(&f->p.s, SFX_VMA));
+    vf_free(f);
+}
+static void test_virtio_scmi_queue_reset_split(void **s) { (void)s; queue_reset_drops_held(false); }
+static void test_virtio_scmi_queue_reset_packed(void **s) { (void)s; queue_reset_drops_held(true); }
+
 static void test_virtio_scmi_init_rejects(void **s)
 {
     struct vfix *f = vf_new(false, true, SFX_VMA);
@@ -687,6 +727,8 @@ int main(void)
         cmocka_unit_test(test_virtio_scmi_reset_is_per_agent),
         cmocka_unit_test(test_virtio_scmi_two_agent_permissions_split),
         cmocka_unit_test(test_virtio_scmi_two_agent_permissions_packed),
+        cmocka_unit_test(test_virtio_scmi_queue_reset_split),
+        cmocka_unit_test(test_virtio_scmi_queue_reset_packed),
         cmocka_unit_test(test_virtio_scmi_init_rejects),
     };
 

@@ -220,12 +220,13 @@ static int vs_serve_eventq_(struct avps_virtio_scmi *vs)
 
 static int vs_serve_(struct avps_virtio_scmi *vs, bool cmdq)
 {
-    int done = 0;
+    /* Deferred replies first: those of requests a queue reset took are
+     * dropped here even while the queue is down, freeing the platform's slots. */
+    int done = vs_serve_deferred_(vs);
 
     if (!avps_dev_queue_live_(&vs->dev, AVPS_VIRTIO_SCMI_CMDQ)) {
         return AVPS_E_STATE;
     }
-    done += vs_serve_deferred_(vs);
     if (cmdq) {
         done += vs_serve_cmdq_(vs);
     }
