@@ -54,7 +54,7 @@ extern "C" {
 #define AVPS_SCMI_PROTO_POWERCAP 0x18u /**< Power capping and monitoring. */
 #define AVPS_SCMI_PROTO_PINCTRL 0x19u  /**< Pin control. */
 /** Protocol bit for avps_scmi_agent_cfg::protocols. */
-#define AVPS_SCMI_PROTO_BIT(id) (1u << ((id) - 0x10u))
+#define AVPS_SCMI_PROTO_BIT(id) ((uint32_t)1u << ((uint32_t)(id) - 0x10u))
 /** Every standard protocol this core implements (Base is always granted). */
 #define AVPS_SCMI_PROTO_ALL 0x3ffu
 /** @} */
@@ -511,7 +511,11 @@ bool avps_scmi_p2a_pending(const struct avps_scmi *s, uint32_t agent);
 
 /**
  * @brief Take a finished deferred synchronous reply of the agent.
+ * @param[in,out] s    The platform.
+ * @param[in]  agent   The agent, 1..num_agents.
  * @param[out] cookie  The cookie given to avps_scmi_handle().
+ * @param[out] buf     Reply buffer.
+ * @param[in]  cap     Bytes of buf (≥ 8).
  * @retval >0  Bytes written to buf.  @retval 0  None ready.
  * @retval AVPS_E_INVAL  agent out of range, NULL argument, or cap < 8.
  * @par Context
@@ -548,6 +552,7 @@ int avps_scmi_agent_reset(struct avps_scmi *s, uint32_t agent, bool permissions)
  * @brief Finish a pending command (clock rate set, power state set, reset,
  *        voltage level set, power cap set) whose operation returned
  *        AVPS_SCMI_OP_PENDING.
+ * @param[in,out] s   The platform.
  * @param[in] handle  The handle the operation was given.
  * @param[in] err     AVPS_OK or a negative avps_err (mapped to a wire status).
  * @param[in] value   The value the delayed response reports (rate, level, cap).
@@ -561,7 +566,11 @@ int avps_scmi_complete(struct avps_scmi *s, uint32_t handle, int err, uint64_t v
 
 /**
  * @brief Finish a pending sensor read (synchronous or asynchronous).
- * @param[in] r  n readings, one per axis (one for a scalar sensor).
+ * @param[in,out] s   The platform.
+ * @param[in] handle  The handle sensor_read was given.
+ * @param[in] err     AVPS_OK or a negative avps_err (mapped to a wire status).
+ * @param[in] r       n readings, one per axis (one for a scalar sensor).
+ * @param[in] n       Entries of r.
  * @retval AVPS_OK       Queued (the agent is kicked), or discarded after a reset.
  * @retval AVPS_E_INVAL  No such pending sensor read, or n differs from the axes.
  * @par Context

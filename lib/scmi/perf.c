@@ -21,7 +21,7 @@
 #define EV_LEVEL_CHANGED 1u
 #define LEVEL_SIZE 20u
 
-static const struct avps_scmi_perf_domain *pd_(const struct scmi_msg *m, uint32_t id)
+static const struct avps_scmi_perf_domain *pf_dom_(const struct scmi_msg *m, uint32_t id)
 {
     return &m->s->cfg.platform->perf[id];
 }
@@ -31,7 +31,7 @@ static int32_t pf_check_(const struct scmi_msg *m, uint32_t id)
     if (id >= m->s->cfg.platform->num_perf) {
         return AVPS_SCMI_NOT_FOUND;
     }
-    return avps_scmi_dev_ok_(m, pd_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
+    return avps_scmi_dev_ok_(m, pf_dom_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
 static bool pf_is_level_(const struct avps_scmi_perf_domain *d, uint32_t v)
@@ -63,7 +63,7 @@ static int32_t perf_domain_attributes_(struct scmi_msg *m)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    d = pd_(m, id);
+    d = pf_dom_(m, id);
     if ((d->flags & AVPS_SCMI_F_CONFIG) != 0u) {
         a |= SCMI_BIT(31);
     }
@@ -98,7 +98,7 @@ static int32_t perf_describe_levels_(struct scmi_msg *m)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    d = pd_(m, id);
+    d = pf_dom_(m, id);
     if (first > d->num_levels) {
         return AVPS_SCMI_INVALID_PARAMETERS;
     }
@@ -130,7 +130,7 @@ static int32_t perf_limits_set_(struct scmi_msg *m)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    d = pd_(m, id);
+    d = pf_dom_(m, id);
     if ((d->flags & AVPS_SCMI_F_CONFIG) == 0u) {
         return AVPS_SCMI_DENIED;
     }
@@ -186,10 +186,10 @@ static int32_t perf_level_set_(struct scmi_msg *m)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    if ((pd_(m, id)->flags & AVPS_SCMI_F_CONFIG2) == 0u) {
+    if ((pf_dom_(m, id)->flags & AVPS_SCMI_F_CONFIG2) == 0u) {
         return AVPS_SCMI_DENIED;
     }
-    if (!pf_is_level_(pd_(m, id), level)) {
+    if (!pf_is_level_(pf_dom_(m, id), level)) {
         return AVPS_SCMI_OUT_OF_RANGE;
     }
     if (m->s->cfg.ops->perf_level_set == NULL) {
@@ -232,7 +232,7 @@ static int32_t perf_notify_(struct scmi_msg *m, uint32_t kind, uint8_t flag)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    return avps_scmi_notify_cmd_(m, kind, id, scmi_arg_(m, 1), (pd_(m, id)->flags & flag) != 0u);
+    return avps_scmi_notify_cmd_(m, kind, id, scmi_arg_(m, 1), (pf_dom_(m, id)->flags & flag) != 0u);
 }
 
 static int32_t perf_notify_limits_(struct scmi_msg *m)
@@ -250,7 +250,7 @@ static int32_t perf_name_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     int32_t st = pf_check_(m, id);
 
-    return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pd_(m, id)->name);
+    return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pf_dom_(m, id)->name);
 }
 
 static const struct scmi_cmd perf_cmds[SCMI_CMDS] = {

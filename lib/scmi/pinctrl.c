@@ -384,9 +384,9 @@ static int32_t pin_set_permissions_(struct scmi_msg *m)
     }
     a = &m->s->cfg.agents[agent - 1u];
     if ((flags & 4u) != 0u) {
-        a->devices[dev / 32u] |= SCMI_BIT(dev % 32u);
+        a->devices[dev / 32u] |= SCMI_BIT((uint32_t)dev % 32u);
     } else {
-        a->devices[dev / 32u] &= ~SCMI_BIT(dev % 32u);
+        a->devices[dev / 32u] &= ~SCMI_BIT((uint32_t)dev % 32u);
     }
     return AVPS_SCMI_SUCCESS;
 }

@@ -15,7 +15,7 @@
 #define EV_STATE_CHANGED 0u
 #define EV_CHANGE_REQUESTED 1u
 
-static const struct avps_scmi_power_domain *pd_(const struct scmi_msg *m, uint32_t id)
+static const struct avps_scmi_power_domain *pw_dom_(const struct scmi_msg *m, uint32_t id)
 {
     return &m->s->cfg.platform->power[id];
 }
@@ -25,12 +25,12 @@ static int32_t pw_check_(const struct scmi_msg *m, uint32_t id)
     if (id >= m->s->cfg.platform->num_power) {
         return AVPS_SCMI_NOT_FOUND;
     }
-    return avps_scmi_dev_ok_(m, pd_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
+    return avps_scmi_dev_ok_(m, pw_dom_(m, id)->device) ? AVPS_SCMI_SUCCESS : AVPS_SCMI_DENIED;
 }
 
 static bool pw_async_ok_(const struct scmi_msg *m, uint32_t id)
 {
-    return ((pd_(m, id)->flags & AVPS_SCMI_F_ASYNC) != 0u) && (scmi_max_async_(m) != 0u);
+    return ((pw_dom_(m, id)->flags & AVPS_SCMI_F_ASYNC) != 0u) && (scmi_max_async_(m) != 0u);
 }
 
 static int32_t power_attributes_(struct scmi_msg *m)
@@ -51,17 +51,17 @@ static int32_t power_domain_attributes_(struct scmi_msg *m)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    if (((pd_(m, id)->flags & AVPS_SCMI_F_NOTIFY) != 0u) && scmi_p2a_(m)) {
+    if (((pw_dom_(m, id)->flags & AVPS_SCMI_F_NOTIFY) != 0u) && scmi_p2a_(m)) {
         a |= SCMI_BIT(31);
     }
     if (pw_async_ok_(m, id)) {
         a |= SCMI_BIT(30);
     }
-    if (scmi_long_name_(pd_(m, id)->name)) {
+    if (scmi_long_name_(pw_dom_(m, id)->name)) {
         a |= SCMI_BIT(27);
     }
     scmi_put32_(m, a);
-    avps_scmi_put_name_(m, pd_(m, id)->name, 16u);
+    avps_scmi_put_name_(m, pw_dom_(m, id)->name, 16u);
     return AVPS_SCMI_SUCCESS;
 }
 
@@ -138,7 +138,7 @@ static int32_t power_notify_(struct scmi_msg *m, uint32_t kind, uint8_t flag)
     if (st != AVPS_SCMI_SUCCESS) {
         return st;
     }
-    return avps_scmi_notify_cmd_(m, kind, id, scmi_arg_(m, 1), (pd_(m, id)->flags & flag) != 0u);
+    return avps_scmi_notify_cmd_(m, kind, id, scmi_arg_(m, 1), (pw_dom_(m, id)->flags & flag) != 0u);
 }
 
 static int32_t power_state_notify_(struct scmi_msg *m)
@@ -156,7 +156,7 @@ static int32_t power_name_(struct scmi_msg *m)
     const uint32_t id = scmi_arg_(m, 0);
     int32_t st = pw_check_(m, id);
 
-    return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pd_(m, id)->name);
+    return (st != AVPS_SCMI_SUCCESS) ? st : avps_scmi_name_get_(m, pw_dom_(m, id)->name);
 }
 
 static const struct scmi_cmd power_cmds[SCMI_CMDS] = {

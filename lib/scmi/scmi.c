@@ -12,16 +12,44 @@
 
 const struct scmi_proto *avps_scmi_proto_(uint32_t id)
 {
-    static const struct scmi_proto *const protos[10] = {
-        &avps_scmi_base_,     &avps_scmi_power_,   &avps_scmi_system_, &avps_scmi_perf_,
-        &avps_scmi_clock_,    &avps_scmi_sensor_,  &avps_scmi_reset_,  &avps_scmi_voltage_,
-        &avps_scmi_powercap_, &avps_scmi_pinctrl_,
-    };
+    const struct scmi_proto *p;
 
-    if ((id < AVPS_SCMI_PROTO_BASE) || (id > AVPS_SCMI_PROTO_PINCTRL)) {
-        return NULL;
+    switch (id) {
+    case AVPS_SCMI_PROTO_BASE:
+        p = &avps_scmi_base_;
+        break;
+    case AVPS_SCMI_PROTO_POWER:
+        p = &avps_scmi_power_;
+        break;
+    case AVPS_SCMI_PROTO_SYSTEM:
+        p = &avps_scmi_system_;
+        break;
+    case AVPS_SCMI_PROTO_PERF:
+        p = &avps_scmi_perf_;
+        break;
+    case AVPS_SCMI_PROTO_CLOCK:
+        p = &avps_scmi_clock_;
+        break;
+    case AVPS_SCMI_PROTO_SENSOR:
+        p = &avps_scmi_sensor_;
+        break;
+    case AVPS_SCMI_PROTO_RESET:
+        p = &avps_scmi_reset_;
+        break;
+    case AVPS_SCMI_PROTO_VOLTAGE:
+        p = &avps_scmi_voltage_;
+        break;
+    case AVPS_SCMI_PROTO_POWERCAP:
+        p = &avps_scmi_powercap_;
+        break;
+    case AVPS_SCMI_PROTO_PINCTRL:
+        p = &avps_scmi_pinctrl_;
+        break;
+    default:
+        p = NULL;
+        break;
     }
-    return protos[id - AVPS_SCMI_PROTO_BASE];
+    return p;
 }
 
 uint32_t avps_scmi_strnlen_(const char *s, uint32_t max)
@@ -57,7 +85,7 @@ bool avps_scmi_dev_ok_(const struct scmi_msg *m, uint16_t device)
     if (device >= AVPS_SCMI_MAX_DEVICES) {
         return false;
     }
-    return (m->a->devices[device / 32u] & SCMI_BIT(device % 32u)) != 0u;
+    return (m->a->devices[device / 32u] & SCMI_BIT((uint32_t)device % 32u)) != 0u;
 }
 
 int32_t avps_scmi_status_(int err)
@@ -384,7 +412,7 @@ void avps_scmi_slot_ready_(struct avps_scmi *s, struct avps_scmi_slot *slot, int
     uint32_t hdr = slot->hdr & 0x0ffffcffu; /* keep msg, proto, token */
 
     if (slot->kind == KIND_DELAYED) {
-        hdr |= AVPS_SCMI_MSG_DELAYED << 8;
+        hdr |= (uint32_t)AVPS_SCMI_MSG_DELAYED << 8;
     }
     render_(slot, hdr, true, status, words, n);
     slot->state = SLOT_READY;
