@@ -11,6 +11,8 @@
 #   fdt                  virtio-mmio device-tree nodes, libfdt (fuzz/fdt_fuzz.c, gen_fdt_seeds.c)
 #   blk                  the virtio-blk request parser through the device core
 #                        (fuzz/blk_fuzz.c, gen_blk_seeds.c)
+#   scmi                 the SCMI dispatcher (every protocol) and the virtio-scmi request
+#                        path (fuzz/scmi_fuzz.c, gen_scmi_seeds.c)
 # Inputs under fuzz/crashes/<harness>/ (reproducers of fixed bugs) are run once
 # each first, then join the seeds, together with the committed corpus
 # fuzz/corpus/<harness>/ and the dictionary fuzz/dict/<harness>.dict (or the
@@ -104,7 +106,10 @@ build_more() {
   clang "${CFLAGS[@]}" fuzz/fdt_fuzz.c lib/fdt/fdt.c -lfdt -o "$out/fdt"
   clang "${GENFLAGS[@]}" fuzz/gen_blk_seeds.c -o "$out/gen_blk_seeds"
   clang "${CFLAGS[@]}" fuzz/blk_fuzz.c "${BLK[@]}" "${LIB[@]}" tests/support/ringdrv.c -o "$out/blk"
-  for name in mmio pci rng fdt blk; do
+  clang "${GENFLAGS[@]}" fuzz/gen_scmi_seeds.c -o "$out/gen_scmi_seeds"
+  clang "${CFLAGS[@]}" fuzz/scmi_fuzz.c lib/scmi/*.c lib/devices/scmi.c lib/devices/common/device.c \
+    "${LIB[@]}" tests/support/ringdrv.c -o "$out/scmi"
+  for name in mmio pci rng fdt blk scmi; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -133,10 +138,11 @@ run vq_split
 wait_build "$early" "$out/build-vq-vu.log" "vq_packed and vu"
 run vq_packed
 run vu
-wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, fdt and blk harnesses"
+wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, fdt, blk and scmi harnesses"
 run mmio
 run pci
 run rng
 run fdt
 run blk
+run scmi
 exit $status

@@ -157,6 +157,19 @@ df=$(sed -n 's/^daemon-cli: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out/da
 passed=$((passed + ${dp:-0}))
 failed=$((failed + ${df:-1}))
 
+step "avps-scmi-server: scripted SCMI session over its Unix socket (every protocol's PROTOCOL_VERSION)"
+if python3 tests/scmi_session.py "$out/gcc/avps-scmi-server" >"$out/scmi-session.log" 2>&1; then
+  tail -1 "$out/scmi-session.log"
+else
+  grep -E 'FAIL|Error|Traceback' "$out/scmi-session.log" | head -20
+  echo "FAILED: scmi session"
+  fail=1
+fi
+sp=$(sed -n 's/^scmi-session: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out/scmi-session.log")
+sf=$(sed -n 's/^scmi-session: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out/scmi-session.log")
+passed=$((passed + ${sp:-0}))
+failed=$((failed + ${sf:-1}))
+
 step "real guests: Linux's own virtio drivers against avps-vhost-user (QEMU TCG)"
 daemon="$out/gcc/avps-vhost-user --socket-path {socket} --device rng,source=counter"
 bash tests/guest/suite.sh -v --tests "rng rng-reset" --expect-pattern counter --daemon "$daemon" vhost-user \

@@ -33,6 +33,8 @@ expect bad-queue-size-text 2 'queue-size must be' --socket-path "$tmp/a.sock" --
 expect same-socket-twice 2 'used twice' --socket-path "$tmp/a.sock" --device rng --socket-path "$tmp/a.sock" --device rng
 expect stray-argument 2 "unexpected argument 'extra'" --socket-path "$tmp/a.sock" --device rng extra
 expect bad-flag 2 'usage:' --frobnicate
+expect scmi-bad-agent 2 'scmi: agent must be 1..2' --socket-path "$tmp/a.sock" --device scmi,agent=3
+expect scmi-unknown-option 2 "unknown scmi option 'speed=9'" --socket-path "$tmp/a.sock" --device scmi,speed=9
 expect unwritable-socket 1 'cannot listen on' --socket-path /proc/avps-no/x.sock --device rng
 
 for sig in TERM INT; do

@@ -36,6 +36,7 @@
 static const struct dmn_type *const types[] = {
     &dmn_rng,
     &dmn_blk,
+    &dmn_scmi,
 };
 
 static struct dmn_dev devices[MAX_DEVICES];
