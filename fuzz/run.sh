@@ -8,6 +8,8 @@
 #   pci                  virtio-pci config space and BAR + rng (fuzz/pci_fuzz.c, gen_pci_seeds.c)
 #   rng                  the rng request path through the device core (fuzz/rng_fuzz.c,
 #                        gen_rng_seeds.c)
+#   net                  virtio-net: transmit header, control queue and receive path
+#                        against reference checks (fuzz/net_fuzz.c, gen_net_seeds.c)
 #   fdt                  virtio-mmio device-tree nodes, libfdt (fuzz/fdt_fuzz.c, gen_fdt_seeds.c)
 # Inputs under fuzz/crashes/<harness>/ (reproducers of fixed bugs) are run once
 # each first, then join the seeds, together with the committed corpus
@@ -97,9 +99,12 @@ build_more() {
     "${RNG[@]}" "${LIB[@]}" tests/support/pcidrv.c tests/support/ringdrv.c -o "$out/pci"
   clang "${GENFLAGS[@]}" fuzz/gen_rng_seeds.c -o "$out/gen_rng_seeds"
   clang "${CFLAGS[@]}" fuzz/rng_fuzz.c "${RNG[@]}" "${LIB[@]}" tests/support/ringdrv.c -o "$out/rng"
+  clang "${GENFLAGS[@]}" fuzz/gen_net_seeds.c -o "$out/gen_net_seeds"
+  clang "${CFLAGS[@]}" fuzz/net_fuzz.c lib/devices/net.c lib/devices/common/device.c "${LIB[@]}" \
+    tests/support/ringdrv.c -o "$out/net"
   clang "${GENFLAGS[@]}" fuzz/gen_fdt_seeds.c -lfdt -o "$out/gen_fdt_seeds"
   clang "${CFLAGS[@]}" fuzz/fdt_fuzz.c lib/fdt/fdt.c -lfdt -o "$out/fdt"
-  for name in mmio pci rng fdt; do
+  for name in mmio pci rng net fdt; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -128,9 +133,10 @@ run vq_split
 wait_build "$early" "$out/build-vq-vu.log" "vq_packed and vu"
 run vq_packed
 run vu
-wait_build "$more" "$out/build-more.log" "the mmio, pci, rng and fdt harnesses"
+wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, net and fdt harnesses"
 run mmio
 run pci
 run rng
+run net
 run fdt
 exit $status

@@ -166,6 +166,10 @@ grc=$?
 # by the same daemon process.
 bash tests/guest/suite.sh -v --tests rng-reconnect --chaos qemu --expect-pattern counter \
   --daemon "$daemon" vhost-user >>"$out/guest.log" 2>&1 || grc=1
+# virtio-net: a TAP device in a private network namespace (root), ping and TCP
+# both ways, link down/up (split rings), and two queue pairs (net-mq).
+netd="ip netns exec {netns} $out/gcc/avps-vhost-user --socket-path {socket} --device net,tap={tap},num-queues={netq}"
+bash tests/guest/suite.sh -v --tests "net net-mq" --daemon "$netd" vhost-user >>"$out/guest.log" 2>&1 || grc=1
 grep -E '^guest: |host-transport|host-ring|host-pattern|rng-read|rng-after' "$out/guest.log"
 gp=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out/guest.log" | awk '{s+=$1} END {print s+0}')
 gf=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out/guest.log" | awk '{s+=$1} END {print s+0}')

@@ -36,7 +36,7 @@
 #include "daemon.h"
 
 #define NET_PAIRS_MAX 7u /* 2 x 7 queues within AVPS_VU_MAX_QUEUES */
-#define NET_QUEUE_MAX 1024u
+#define NET_QUEUE_MAX 32768u
 #define NET_RX_BUDGET 64  /* frames read from a TAP queue per wake-up */
 #define LOOP_RING (4u << 20)
 #define LOOP_SLOTS 512u
@@ -424,7 +424,7 @@ static int net_setup(struct dmn_dev *d, char *opts)
     struct net_dev *n = calloc(1, sizeof *n);
     struct avps_net_cfg cfg;
     uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-    uint64_t pairs = 1, qsize = 256, fsize = 64;
+    uint64_t pairs = 1, qsize = NET_QUEUE_MAX, fsize = 64; /* the front-end picks the size */
     int offload = 1, k, err;
     char *key, *val;
 
@@ -580,7 +580,7 @@ const struct dmn_type dmn_net = {
             "             frame-size=N    source frame bytes, 14..2048 (default 64)\n"
             "             mac=MAC         device MAC (default 52:54:00:12:34:56+index)\n"
             "             num-queues=N    queue pairs, 1..7 (default 1)\n"
-            "             queue-size=N    largest queue size accepted (default 256, max 1024)\n"
+            "             queue-size=N    largest queue size accepted (default and max 32768)\n"
             "             offload=on|off  checksum and segmentation offloads (tap, loopback)\n"
             "           SIGUSR1 takes every net device's link down, SIGUSR2 up again\n",
     .setup = net_setup,

@@ -129,7 +129,7 @@ case "$test" in
     [ "$test" = net-mq ] && netq=2
     mkdir -p "$tmp/hook"
     export AVPS_HOOK_DIR="$tmp/hook" AVPS_NETNS="avps-net-$$" AVPS_TAP="avpst$$" AVPS_NETQ="$netq"
-    export AVPS_LOG="$log" ;;
+    export AVPS_LOG="$log" AVPS_RING="$ring" ;;
 esac
 [ -n "$smp" ] || smp="$netq"
 hook_started=0
