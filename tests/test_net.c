@@ -1388,6 +1388,82 @@ static void test_net_queue_reset_forgets(void **s)
     nf_free(f);
 }
 
+/* Edges: ECN on the wrong segmentation type either way, USO4, a runt frame
+ * with filtering on, a receive or control chain of more pieces than the device
+ * keeps, resume before the queue runs, reset of the control queue. */
+static void test_net_edges(void **s)
+{
+    const uint64_t feat = NF(CSUM) | NF(GUEST_CSUM) | NF(HOST_TSO4) | NF(HOST_UFO) |
+                          NF(HOST_ECN) | NF(GUEST_TSO4) | NF(GUEST_UFO) | NF(GUEST_ECN) |
+                          NF(GUEST_USO4) | CTRL_FEATURES;
+    struct netfix *f = nf_make(false, feat, 1, 0, false);
+    struct avps_virtio_net_hdr h = hdr_plain();
+    struct avps_net_offload o;
+    static struct rd_buf b[AVPS_NET_SEGS + 2];
+    uint8_t fr[400];
+    uint64_t gpa;
+    int id;
+
+    (void)s;
+    assert_int_equal(avps_net_tx_resume(&f->net, 0), AVPS_E_STATE); /* not running yet */
+    nf_start(f, feat);
+    /* transmit: ECN with UDP fragmentation */
+    h.flags = AVPS_VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h.gso_size = avps_to_le16(100);
+    h.gso_type = AVPS_VIRTIO_NET_HDR_GSO_UDP | AVPS_VIRTIO_NET_HDR_GSO_ECN;
+    expect_tx_refused(f, &h, 200, 5);
+    /* receive: ECN with UFO refused; USO via GUEST_USO4 accepted */
+    frame_make(fr, sizeof fr, dev_mac);
+    memset(&o, 0, sizeof o);
+    o.flags = AVPS_VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    o.gso_size = 100;
+    o.gso_type = AVPS_VIRTIO_NET_HDR_GSO_UDP | AVPS_VIRTIO_NET_HDR_GSO_ECN;
+    nf_post(f, 0, 2000);
+    assert_int_equal(avps_net_rx(&f->net, 0, &o, fr, sizeof fr), AVPS_E_INVAL);
+    o.gso_type = AVPS_VIRTIO_NET_HDR_GSO_UDP_L4;
+    assert_int_equal(avps_net_rx(&f->net, 0, &o, fr, sizeof fr), 1);
+    /* a runt frame has no destination: filtered once promiscuous mode is off */
+    assert_int_equal(ctrl1(f, 0, AVPS_VIRTIO_NET_CTRL_RX_PROMISC, 0), OK_);
+    nf_post(f, 0, 2000);
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr, 10), 0);
+    assert_int_equal(ctrl1(f, 0, AVPS_VIRTIO_NET_CTRL_RX_PROMISC, 1), OK_);
+    /* a receive buffer of more pieces than AVPS_NET_RX_SEGS: returned unused,
+     * the next one is used */
+    gpa = rd_alloc(&f->q[0], 16 * (AVPS_NET_RX_SEGS + 1));
+    for (unsigned int i = 0; i < AVPS_NET_RX_SEGS + 1; i++)
+        b[i] = (struct rd_buf){gpa + 16 * i, 16, true};
+    id = rd_add(&f->q[0], b, AVPS_NET_RX_SEGS + 1, 0);
+    assert_true(id >= 0);
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr, 100), 1); /* the buffer posted above */
+    expect_used(f, 0, 0, HDR + sizeof fr);
+    {
+        struct rd_done d;
+
+        assert_int_equal(rd_get_used(&f->q[0], &d), 1); /* the runt's buffer */
+    }
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr, 100), AVPS_E_AGAIN);
+    expect_used(f, 0, id, 0);
+    assert_int_equal(f->net.stats.rx_bad_buffers, 1);
+    /* a control chain of more pieces than AVPS_NET_SEGS: used with length 0 */
+    gpa = rd_alloc(&f->q[2], 4 * (AVPS_NET_SEGS + 2));
+    memset(gptr(f, gpa, 4 * (AVPS_NET_SEGS + 2)), 0, 4 * (AVPS_NET_SEGS + 2));
+    for (unsigned int i = 0; i < AVPS_NET_SEGS + 1; i++)
+        b[i] = (struct rd_buf){gpa + 4 * i, 4, false};
+    b[AVPS_NET_SEGS + 1] = (struct rd_buf){gpa + 4 * (AVPS_NET_SEGS + 1), 1, true};
+    id = rd_add(&f->q[2], b, AVPS_NET_SEGS + 2, 0);
+    assert_true(id >= 0);
+    assert_int_equal(avps_dev_queue_notify(f->dev, 2), 1);
+    expect_used(f, 2, id, 0);
+    assert_int_equal(f->net.stats.ctrl_malformed, 1);
+    /* resetting the control queue leaves the pairs alone */
+    nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr, 500), AVPS_E_INVAL); /* kept */
+    assert_int_equal(f->pairs[0].rx_nheld, 1);
+    assert_int_equal(avps_dev_queue_reset(f->dev, 2), AVPS_OK);
+    assert_int_equal(f->pairs[0].rx_nheld, 1);
+    nf_free(f);
+}
+
 /* §5.1.5: a full driver start and traffic both ways, every ring layout. */
 static void init_sequence(bool packed)
 {
@@ -1468,6 +1544,7 @@ int main(void)
         cmocka_unit_test(test_5_1_6_5_6_2_mq_steering_packed),
         cmocka_unit_test(test_net_ctrl_external),
         cmocka_unit_test(test_net_queue_reset_forgets),
+        cmocka_unit_test(test_net_edges),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
