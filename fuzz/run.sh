@@ -8,6 +8,8 @@
 #   pci                  virtio-pci config space and BAR + rng (fuzz/pci_fuzz.c, gen_pci_seeds.c)
 #   rng                  the rng request path through the device core (fuzz/rng_fuzz.c,
 #                        gen_rng_seeds.c)
+#   net                  virtio-net: transmit header, control queue and receive path
+#                        against reference checks (fuzz/net_fuzz.c, gen_net_seeds.c)
 #   fdt                  virtio-mmio device-tree nodes, libfdt (fuzz/fdt_fuzz.c, gen_fdt_seeds.c)
 #   blk                  the virtio-blk request parser through the device core
 #                        (fuzz/blk_fuzz.c, gen_blk_seeds.c)
@@ -102,6 +104,9 @@ build_more() {
     "${RNG[@]}" "${LIB[@]}" tests/support/pcidrv.c tests/support/ringdrv.c -o "$out/pci"
   clang "${GENFLAGS[@]}" fuzz/gen_rng_seeds.c -o "$out/gen_rng_seeds"
   clang "${CFLAGS[@]}" fuzz/rng_fuzz.c "${RNG[@]}" "${LIB[@]}" tests/support/ringdrv.c -o "$out/rng"
+  clang "${GENFLAGS[@]}" fuzz/gen_net_seeds.c -o "$out/gen_net_seeds"
+  clang "${CFLAGS[@]}" fuzz/net_fuzz.c lib/devices/net.c lib/devices/common/device.c "${LIB[@]}" \
+    tests/support/ringdrv.c -o "$out/net"
   clang "${GENFLAGS[@]}" fuzz/gen_fdt_seeds.c -lfdt -o "$out/gen_fdt_seeds"
   clang "${CFLAGS[@]}" fuzz/fdt_fuzz.c lib/fdt/fdt.c -lfdt -o "$out/fdt"
   clang "${GENFLAGS[@]}" fuzz/gen_blk_seeds.c -o "$out/gen_blk_seeds"
@@ -109,7 +114,7 @@ build_more() {
   clang "${GENFLAGS[@]}" fuzz/gen_scmi_seeds.c -o "$out/gen_scmi_seeds"
   clang "${CFLAGS[@]}" fuzz/scmi_fuzz.c lib/scmi/*.c lib/devices/scmi.c lib/devices/common/device.c \
     "${LIB[@]}" tests/support/ringdrv.c -o "$out/scmi"
-  for name in mmio pci rng fdt blk scmi; do
+  for name in mmio pci rng net fdt blk scmi; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -138,10 +143,11 @@ run vq_split
 wait_build "$early" "$out/build-vq-vu.log" "vq_packed and vu"
 run vq_packed
 run vu
-wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, fdt, blk and scmi harnesses"
+wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, net, fdt, blk and scmi harnesses"
 run mmio
 run pci
 run rng
+run net
 run fdt
 run blk
 run scmi

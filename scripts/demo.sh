@@ -58,6 +58,27 @@ for spec in "q35 split" "q35 packed" "microvm split" "microvm packed"; do
   echo "  result:         $verdict ($(tail -1 "$out/run-$machine-$ring.txt"))"
 done
 
+for spec in "q35 split" "microvm packed"; do
+  set -- $spec
+  machine=$1 ring=$2
+  log="$out/guest-net-$machine-$ring.log"
+  bus=$([ "$machine" = q35 ] && echo "virtio-pci (QEMU q35)" || echo "virtio-mmio v2 (QEMU microvm)")
+  echo
+  echo "== Guest on $bus, $ring virtqueue, virtio-net served by avps-vhost-user on a TAP device"
+  if tests/guest/run.sh -q --log "$log" \
+       --daemon "ip netns exec {netns} $out/avps-vhost-user -v --socket-path {socket} --device net,tap={tap},num-queues={netq}" \
+       "$machine" "$ring" net vhost-user >"$out/run-net-$machine-$ring.txt" 2>&1; then
+    verdict="PASS"
+  else
+    verdict="FAIL"
+    status=1
+  fi
+  echo "  guest kernel:   Linux $(grep -m1 '^AVPS-BOOT' "$log" | awk '{print $2}' || true) (Debian), its own virtio_net driver"
+  echo "  daemon saw:     $(grep -E 'features|TAP|link' "$log.daemon" 2>/dev/null | sed 's/^net0: //' | paste -sd ';' - | sed 's/;/; /g')"
+  echo "  guest checks:   $(sed -n 's/^AVPS-RESULT \(net-[a-z-]*\) \([A-Z]*\).*/\1 \2/p' "$log" | paste -sd ',' - | sed 's/,/, /g')"
+  echo "  result:         $verdict ($(tail -1 "$out/run-net-$machine-$ring.txt"))"
+done
+
 echo
 for spec in "q35 split" "microvm packed"; do
   set -- $spec

@@ -195,7 +195,11 @@ bash tests/guest/suite.sh -v --tests blk-mq --image-size 8388608 --smp 2 --num-q
 # read back equal the pattern, in the guest and in the host's image.
 bash tests/guest/suite.sh -v --tests blk-crash --image-size 16777216 --chaos daemon --timeout 90 \
   --daemon "$blkd,latency-ms=100 -v" vhost-user >>"$out/guest.log" 2>&1 || grc=1
-grep -E '^guest: |host-transport|host-ring|host-pattern|host-sum|host-image|rng-read|rng-after|blk-mq |blk-ro-write|blk-crash-|resubmitted' "$out/guest.log"
+# virtio-net: a TAP device in a private network namespace (root), ping and TCP
+# both ways, link down/up (split rings), and two queue pairs (net-mq).
+netd="ip netns exec {netns} $out/gcc/avps-vhost-user --socket-path {socket} --device net,tap={tap},num-queues={netq}"
+bash tests/guest/suite.sh -v --tests "net net-mq" --daemon "$netd" vhost-user >>"$out/guest.log" 2>&1 || grc=1
+grep -E '^guest: |host-transport|host-ring|host-pattern|host-sum|host-image|rng-read|rng-after|blk-mq |blk-ro-write|blk-crash-|resubmitted|net-' "$out/guest.log"
 gp=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out/guest.log" | awk '{s+=$1} END {print s+0}')
 gf=$(sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out/guest.log" | awk '{s+=$1} END {print s+0}')
 passed=$((passed + ${gp:-0}))

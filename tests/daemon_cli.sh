@@ -36,6 +36,36 @@ expect bad-flag 2 'usage:' --frobnicate
 expect scmi-bad-agent 2 'scmi: agent must be 1..2' --socket-path "$tmp/a.sock" --device scmi,agent=3
 expect scmi-unknown-option 2 "unknown scmi option 'speed=9'" --socket-path "$tmp/a.sock" --device scmi,speed=9
 expect unwritable-socket 1 'cannot listen on' --socket-path /proc/avps-no/x.sock --device rng
+expect net-needs-tap 2 'give tap=IFNAME' --socket-path "$tmp/a.sock" --device net
+expect net-bad-backend 2 'backend must be tap, sink' --socket-path "$tmp/a.sock" --device net,backend=disk
+expect net-bad-mac 2 'mac must be a unicast' --socket-path "$tmp/a.sock" --device net,backend=sink,mac=01:00:5e:00:00:01
+expect net-bad-mac-text 2 'mac must be a unicast' --socket-path "$tmp/a.sock" --device net,backend=sink,mac=52:54:00:12:34
+expect net-bad-queues 2 'num-queues must be 1..7' --socket-path "$tmp/a.sock" --device net,backend=sink,num-queues=8
+expect net-bad-frame-size 2 'frame-size must be 14..2048' --socket-path "$tmp/a.sock" --device net,backend=source,frame-size=9000
+expect net-unknown-option 2 "unknown net option 'colour=blue'" --socket-path "$tmp/a.sock" --device net,backend=sink,colour=blue
+
+# SIGUSR1 takes the link down (the socket goes away, the daemon keeps running),
+# SIGUSR2 brings it back (the socket listens again).
+sock="$tmp/link.sock"
+"$d" -v --socket-path "$sock" --device net,backend=loopback >"$tmp/link.out" 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+kill -USR1 "$pid"
+for _ in $(seq 50); do [ -e "$sock" ] || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null && [ ! -e "$sock" ] && grep -q 'link down' "$tmp/link.out"; then
+  ok "net-link-down-SIGUSR1"
+else
+  ko "net-link-down-SIGUSR1" "(socket: $(ls "$tmp"), log: $(tail -2 "$tmp/link.out" | tr '\n' ' '))"
+fi
+kill -USR2 "$pid"
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+if python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$sock" 2>/dev/null &&
+   grep -q 'link up' "$tmp/link.out"; then
+  ok "net-link-up-SIGUSR2"
+else
+  ko "net-link-up-SIGUSR2" "(log: $(tail -2 "$tmp/link.out" | tr '\n' ' '))"
+fi
+kill -TERM "$pid"; wait "$pid" 2>/dev/null
 
 for sig in TERM INT; do
   sock="$tmp/$sig.sock"

@@ -1399,7 +1399,7 @@ static void test_region_overlap(void **s)
     assert_int_not_equal(fe_add_reg(f, 0x10f000, 0x2000, UVA_BASE + 0x20000, 0, f->memfd), 0);
     assert_int_not_equal(fe_add_reg(f, 0xff000, 0x2000, UVA_BASE + 0x20000, 0, f->memfd), 0);
     assert_int_not_equal(fe_add_reg(f, 0, 0x200000, UVA_BASE + 0x20000, 0, f->memfd), 0);
-    assert_int_not_equal(fe_add_reg(f, 0x100000, 0x10000, UVA_BASE, 0, f->memfd), 0);
+    assert_int_not_equal(fe_add_reg(f, 0x100000, 0x10000, UVA_BASE + 0x10000, 0, f->memfd), 0);
     /* adjacent is fine */
     assert_int_equal(fe_add_reg(f, 0x110000, 0x1000, UVA_BASE + 0x20000, 0, f->memfd), 0);
     assert_int_equal(fe_add_reg(f, 0xff000, 0x1000, UVA_BASE + 0x30000, 0, f->memfd), 0);
@@ -1414,6 +1414,30 @@ static void test_region_overlap(void **s)
     assert_int_not_equal(fe_mem_table(f, r, 2), 0);
     assert_int_equal(f->b->vu.nreg, 3);
     assert_int_equal(count_fds(), before);
+    fe_free(f);
+}
+
+/* QEMU's multi-queue vhost-user-net: one vhost device per queue pair on the
+ * same connection, each adding and removing the same regions. The same region
+ * again is counted, not refused, and stays mapped until the last removal; a
+ * region that differs in anything overlaps and is refused. */
+static void test_add_mem_reg_same_region_again(void **s)
+{
+    struct fe *f = fe_slots();
+    const int before = count_fds();
+
+    (void)s;
+    assert_int_equal(fe_add_reg(f, 0x100000, 0x10000, UVA_BASE, 0, f->memfd), 0);
+    assert_int_equal(fe_add_reg(f, 0x100000, 0x10000, UVA_BASE, 0, f->memfd), 0);
+    assert_int_equal(f->b->vu.nreg, 1);
+    assert_int_equal(f->b->vu.reg[0].extra_refs, 1);
+    assert_int_not_equal(fe_add_reg(f, 0x100000, 0x10000, UVA_BASE, 0x1000, f->memfd), 0);
+    assert_int_equal(count_fds(), before);
+    assert_int_equal(fe_rem_reg(f, 0x100000, 0x10000, UVA_BASE, -1), 0);
+    assert_int_equal(f->b->vu.nreg, 1); /* still used by the other device */
+    assert_int_equal(fe_rem_reg(f, 0x100000, 0x10000, UVA_BASE, -1), 0);
+    assert_int_equal(f->b->vu.nreg, 0);
+    assert_int_not_equal(fe_rem_reg(f, 0x100000, 0x10000, UVA_BASE, -1), 0);
     fe_free(f);
 }
 
@@ -2647,6 +2671,7 @@ int main(void)
         cmocka_unit_test(test_region_size_zero),
         cmocka_unit_test(test_region_overflow),
         cmocka_unit_test(test_region_overlap),
+        cmocka_unit_test(test_add_mem_reg_same_region_again),
         cmocka_unit_test(test_region_more_than_max),
         cmocka_unit_test(test_region_beyond_file_end),
         cmocka_unit_test(test_region_offset_misaligned),

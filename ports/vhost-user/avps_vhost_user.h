@@ -51,6 +51,9 @@ struct avps_vu_mregion {
     uint8_t *host;                        /**< Host address of gpa. */
     void *map_base;                       /**< What mmap returned. */
     uint64_t map_len;                     /**< Its length. */
+    uint32_t extra_refs;                  /**< ADD_MEM_REG of this same region again
+                                               (one per vhost device sharing the
+                                               connection: multi-queue net). */
 };
 
 /** Per-queue vhost-user state. */

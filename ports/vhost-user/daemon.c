@@ -9,7 +9,8 @@
  * The pair repeats for more devices; each --device is served on the
  * --socket-path given just before it. One thread, one poll loop. SIGINT and
  * SIGTERM end it cleanly; a front-end that disconnects or dies is waited for
- * again on the same socket.
+ * again on the same socket. SIGUSR1 and SIGUSR2 take the link of every device
+ * that has one (net) down and up again. --poll busy-polls every queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,12 +38,15 @@ static const struct dmn_type *const types[] = {
     &dmn_rng,
     &dmn_blk,
     &dmn_scmi,
+    &dmn_net,
 };
 
 static struct dmn_dev devices[MAX_DEVICES];
 static int ndevices;
 int dmn_verbosity;
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t link_request; /* 1: down (SIGUSR1), 2: up (SIGUSR2) */
+static int busy_poll;                      /* --poll */
 
 void dmn_say(const char *fmt, ...)
 {
@@ -143,8 +147,12 @@ int dmn_unknown_opt(const struct dmn_dev *d, const char *key, const char *val)
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGUSR1)
+        link_request = 1;
+    else if (sig == SIGUSR2)
+        link_request = 2;
+    else
+        stop_requested = 1;
 }
 
 static void usage(FILE *f)
@@ -163,6 +171,8 @@ static void usage(FILE *f)
             "options:\n"
             "  -s, --socket-path PATH  Unix socket the next --device is served on\n"
             "  -d, --device SPEC       a device, as above\n"
+            "  -p, --poll              busy-poll every queue instead of waiting for kicks\n"
+            "                          (one CPU at 100 %%: for benchmarks)\n"
             "  -v, --verbose           log connections and negotiation (twice: every message)\n"
             "  -h, --help              this text\n"
             "  -V, --version           print the version\n");
@@ -223,8 +233,34 @@ static int listen_on(struct dmn_dev *s)
     return 0;
 }
 
+/* SIGUSR1/SIGUSR2: link down/up for every device type that has a link. Down
+ * also drops the front-end and stops listening (QEMU then reports the link
+ * down to its guest); up listens again (QEMU with reconnect=N dials back). */
+static void apply_link_request(void)
+{
+    const int up = link_request == 2;
+
+    link_request = 0;
+    for (int d = 0; d < ndevices; d++) {
+        struct dmn_dev *s = &devices[d];
+
+        if (s->type->link == NULL)
+            continue;
+        s->type->link(s, up);
+        if (!up && s->listen_fd >= 0) {
+            avps_vu_disconnect(&s->vu);
+            close(s->listen_fd);
+            s->listen_fd = -1;
+            unlink(s->path);
+        } else if (up && s->listen_fd < 0) {
+            (void)listen_on(s);
+        }
+    }
+}
+
 static int serve(const sigset_t *unblocked)
 {
+    static const struct timespec zero = {0, 0};
     static struct pollfd pfd[POLL_MAX];
     static int owner[POLL_MAX];
     static int qidx[POLL_MAX]; /* -2 listen, -1 connection, >=0 queue, -3 backend */
@@ -233,11 +269,23 @@ static int serve(const sigset_t *unblocked)
         unsigned int n = 0;
         int r;
 
+        if (link_request != 0)
+            apply_link_request();
         for (int d = 0; d < ndevices; d++) {
             struct dmn_dev *s = &devices[d];
             unsigned int k;
 
-            if (!avps_vu_connected(&s->vu)) {
+            if (busy_poll && avps_vu_connected(&s->vu)) {
+                /* Every queue, kicked or not (a queue that is not running
+                 * ignores it). */
+                for (uint16_t q = 0; q < avps_dev_num_queues(s->vu.dev); q++)
+                    (void)avps_dev_queue_notify(s->vu.dev, q);
+            }
+            if (s->type->service != NULL)
+                s->type->service(s);
+            if (!avps_vu_connected(&s->vu) && s->listen_fd < 0) {
+                /* link down: not listening */
+            } else if (!avps_vu_connected(&s->vu)) {
                 pfd[n].fd = s->listen_fd;
                 pfd[n].events = POLLIN;
                 pfd[n].revents = 0;
@@ -263,7 +311,7 @@ static int serve(const sigset_t *unblocked)
             }
         }
         /* SIGINT/SIGTERM are blocked except inside ppoll: no lost wake-up. */
-        r = ppoll(pfd, n, NULL, unblocked);
+        r = ppoll(pfd, n, busy_poll ? &zero : NULL, unblocked);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -303,6 +351,7 @@ int main(int argc, char **argv)
         {"socket-path", required_argument, NULL, 's'},
         {"device", required_argument, NULL, 'd'},
         {"verbose", no_argument, NULL, 'v'},
+        {"poll", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -312,7 +361,7 @@ int main(int argc, char **argv)
     sigset_t block, unblocked;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "s:d:vhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:d:vphV", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (strlen(optarg) >= sizeof devices[0].path) {
@@ -343,6 +392,9 @@ int main(int argc, char **argv)
             break;
         case 'v':
             dmn_verbosity++;
+            break;
+        case 'p':
+            busy_poll = 1;
             break;
         case 'h':
             usage(stdout);
@@ -382,13 +434,19 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGUSR1);
+    sigaddset(&block, SIGUSR2);
     sigprocmask(SIG_BLOCK, &block, &unblocked);
     sigdelset(&unblocked, SIGINT);
     sigdelset(&unblocked, SIGTERM);
+    sigdelset(&unblocked, SIGUSR1);
+    sigdelset(&unblocked, SIGUSR2);
     for (int d = 0; d < ndevices; d++) {
         if (listen_on(&devices[d]) != 0)
             return 1;
@@ -398,9 +456,10 @@ int main(int argc, char **argv)
         avps_vu_disconnect(&devices[d].vu);
         if (devices[d].type != NULL && devices[d].type->teardown != NULL)
             devices[d].type->teardown(&devices[d]);
-        if (devices[d].listen_fd >= 0)
+        if (devices[d].listen_fd >= 0) {
             close(devices[d].listen_fd);
-        unlink(devices[d].path);
+            unlink(devices[d].path);
+        }
     }
     if (dmn_verbosity > 0)
         dmn_say("stopped");

@@ -47,6 +47,14 @@ struct dmn_type {
     unsigned int (*pollfds)(struct dmn_dev *d, struct pollfd *pfd, unsigned int max);
     /* Optional. One of the fds from pollfds() has revents. */
     void (*event)(struct dmn_dev *d, int fd, short revents);
+    /* Optional. Called once per turn of the main loop, before polling: work
+     * the backend deferred (frames waiting for receive buffers, generated
+     * traffic) is done here, outside the device's callbacks. */
+    void (*service)(struct dmn_dev *d);
+    /* Optional. SIGUSR1 (up = 0) or SIGUSR2 (up = 1): the device's link. The
+     * daemon also drops the front-end and stops listening while the link is
+     * down, and listens again when it comes up. */
+    void (*link)(struct dmn_dev *d, int up);
     /* Optional. The daemon is stopping: release what setup took. */
     void (*teardown)(struct dmn_dev *d);
 };
@@ -55,6 +63,7 @@ struct dmn_type {
 extern const struct dmn_type dmn_rng;
 extern const struct dmn_type dmn_blk;
 extern const struct dmn_type dmn_scmi;
+extern const struct dmn_type dmn_net;
 
 /* Print one line on stderr. */
 void dmn_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -478,11 +478,37 @@ static int vu_add_region(struct avps_vu *vu, const struct avps_vu_region *d, int
     return 0;
 }
 
+/* ADD_MEM_REG of a region we already have, exactly: QEMU's multi-queue
+ * vhost-user-net runs one vhost device per queue pair on the same connection,
+ * and each adds (and later removes) the whole memory map. Count it instead of
+ * refusing it as an overlap. */
+static bool vu_region_again(struct avps_vu *vu, const struct avps_vu_region *d, int fd)
+{
+    for (unsigned int i = 0; i < vu->nreg; i++) {
+        struct avps_vu_mregion *r = &vu->reg[i];
+
+        if (r->gpa == d->gpa && r->size == d->size && r->uva == d->uva &&
+            r->mmap_offset == d->mmap_offset && r->extra_refs < UINT32_MAX) {
+            r->extra_refs++;
+            if (fd >= 0)
+                close(fd);
+            vu_log_(vu, 1, "region gpa %#llx added again (%u references)",
+                   (unsigned long long)d->gpa, r->extra_refs + 1u);
+            return true;
+        }
+    }
+    return false;
+}
+
 static int vu_rem_region(struct avps_vu *vu, const struct avps_vu_region *d)
 {
     for (unsigned int i = 0; i < vu->nreg; i++) {
         struct avps_vu_mregion *r = &vu->reg[i];
 
+        if (r->gpa == d->gpa && r->size == d->size && r->uva == d->uva && r->extra_refs > 0u) {
+            r->extra_refs--; /* another vhost device still uses it */
+            return 0;
+        }
         if (r->gpa == d->gpa && r->size == d->size && r->uva == d->uva) {
             vu_unmap_region(r);
             vu->reg[i] = vu->reg[vu->nreg - 1u];
@@ -722,8 +748,13 @@ static int vu_dispatch(struct avps_vu *vu, const struct avps_vu_msg *m, int *fds
         vu_rings_resume(vu, was);
         return err;
     }
-    case AVPS_VU_ADD_MEM_REG:
-        return vu_add_region(vu, &m->p.reg.region, take_fd(fds, nfds, 0));
+    case AVPS_VU_ADD_MEM_REG: {
+        const int fd = take_fd(fds, nfds, 0);
+
+        if (vu_region_again(vu, &m->p.reg.region, fd))
+            return 0;
+        return vu_add_region(vu, &m->p.reg.region, fd);
+    }
     case AVPS_VU_REM_MEM_REG: {
         uint8_t was[AVPS_VU_MAX_QUEUES];
 

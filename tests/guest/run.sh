@@ -37,7 +37,7 @@
 #                           same range of the image after the guest is done
 #   --image-unchanged       the image must still hold its original bytes
 #   --num-queues N          vhost-user-blk: num-queues=N (default 1)
-#   --smp N                 guest CPUs (default 1)
+#   --smp N                 guest CPUs (default 1; 2 for the net-mq test)
 #   --tsc-khz auto|off|N    microvm: give the guest kernel the TSC frequency
 #                           (tsc_early_khz=) so it does not calibrate the TSC
 #                           against the PIT, which under TCG on a busy host
@@ -45,6 +45,12 @@
 #                           host's, from /proc/cpuinfo; the guest TSC under TCG
 #                           is the host's)
 #   -q                      print only the final line
+# Net tests (net, net-mq; vhost-user only): run.sh creates a network namespace
+# and a TAP device in it through tests/guest/net-host.sh, replaces {netns},
+# {tap} and {netq} in the daemon command (run it with "ip netns exec {netns}"),
+# gives QEMU -netdev vhost-user (queues=2 and -smp 2 for net-mq) with
+# reconnect=1, calls net-host.sh for each AVPS-PHASE the guest prints and
+# reports its host-* checks, and removes the namespace afterwards.
 # Exit status: 0 only if every AVPS-RESULT (guest) and host-* check is PASS
 # and the guest reached AVPS-DONE; 1 on a failed check; 2 on a usage or setup
 # error; 3 when no boot completed (stall/timeout on every attempt).
@@ -56,8 +62,8 @@ repo="$(cd "$here/../.." && pwd)"
 out="${AVPS_GUEST_OUT:-$repo/build-guest}"
 qemu="${AVPS_QEMU:-qemu-system-x86_64}"
 
-daemon_cmd="" pattern="any" timeout=45 stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto chaos=""
-image_size="" image_unchanged=0 num_queues=1 smp=1
+daemon_cmd="" pattern="any" timeout=45 smp= stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto chaos=""
+image_size="" image_unchanged=0 num_queues=1
 pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -125,6 +131,24 @@ fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/avps-guest.XXXXXX")"
 qemu_pid="" daemon_pid=""
+# Net tests: a host hook, a namespace and TAP named after this run.
+hook="" netq=1
+case "$test" in
+  net|net-*)
+    [ "$backend" = vhost-user ] || { echo "run.sh: test $test needs BACKEND vhost-user" >&2; exit 2; }
+    hook="$here/net-host.sh"
+    [ "$test" = net-mq ] && netq=2
+    mkdir -p "$tmp/hook"
+    export AVPS_HOOK_DIR="$tmp/hook" AVPS_NETNS="avps-net-$$" AVPS_TAP="avpst$$" AVPS_NETQ="$netq"
+    export AVPS_LOG="$log" AVPS_RING="$ring" ;;
+esac
+[ -n "$smp" ] || smp="$netq"
+hook_started=0
+hook_stop() { # print the hook's host checks into $tmp/host-checks
+  [ "$hook_started" -eq 1 ] || return 0
+  hook_started=0
+  "$hook" stop >"$tmp/host-checks" 2>>"$log.hook" || true
+}
 stop_pid() { # stop one process we started: TERM, then KILL after 3 s
   local pid="$1" i
   [ -n "$pid" ] || return 0
@@ -136,6 +160,7 @@ stop_pid() { # stop one process we started: TERM, then KILL after 3 s
 cleanup() {
   stop_pid "$qemu_pid"; qemu_pid=""
   backend_stop
+  hook_stop
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -151,6 +176,7 @@ dev_base() {
     rng/builtin) echo virtio-rng ;;
     rng/vhost-user) echo vhost-user-rng ;;
     blk/vhost-user) echo vhost-user-blk ;;
+    net/vhost-user) echo virtio-net ;;
     *) echo "run.sh: test $1 has no device for backend $2" >&2; return 1 ;;
   esac
 }
@@ -186,6 +212,11 @@ backend_start() { # [keep]: a restarted daemon serves the image as it is
   rm -f "$socket"
   local cmd="${daemon_cmd//\{socket\}/$socket}" i
   cmd="${cmd//\{image\}/$image}"
+  if [ -n "$hook" ]; then
+    "$hook" start >>"$log.hook" 2>&1 || { echo "$name: FAIL net-host.sh start (see $log.hook)" >&2; return 1; }
+    hook_started=1
+    cmd="${cmd//\{netns\}/$AVPS_NETNS}"; cmd="${cmd//\{tap\}/$AVPS_TAP}"; cmd="${cmd//\{netq\}/$netq}"
+  fi
   bash -c "exec $cmd" >>"$log.daemon" 2>&1 &
   daemon_pid=$!
   # QEMU connects as a client at start-up: the socket must listen first.
@@ -196,6 +227,7 @@ backend_start() { # [keep]: a restarted daemon serves the image as it is
   done
   echo "$name: FAIL daemon did not create $socket (see $log.daemon)" >&2
   stop_pid "$daemon_pid"; daemon_pid=""
+  hook_stop
   return 1
 }
 backend_stop() {
@@ -218,14 +250,28 @@ backend_qemu_args() {
       # QEMU 7.2 then connects asynchronously at start-up and vhost-user-rng's
       # realize does not wait for it ("Failed to set msg fds", then an assert),
       # so it is only used where a daemon crash is the point of the test.
-      if [ "$chaos" = daemon ]; then
+      if [ "$chaos" = daemon ] || [ -n "$hook" ]; then
+        # (net: QEMU's vhost-user netdev waits for the connection at start-up,
+        # and reconnect=1 brings the link back after a link-down)
         qargs+=(-chardev "socket,id=vu0,path=$socket,reconnect=1")
       else
         qargs+=(-chardev "socket,id=vu0,path=$socket")
       fi
-      local extra=""
-      case "$test" in blk*) extra=",num-queues=$num_queues" ;; esac
-      qargs+=(-device "$dev,chardev=vu0,packed=$(packed_prop)$extra") ;;
+      if [ -n "$hook" ]; then
+        local mq=off; [ "$netq" -gt 1 ] && mq=on
+        qargs+=(-netdev "vhost-user,id=n0,chardev=vu0,queues=$netq")
+        if [ "$machine" = q35 ]; then
+          # vectors=0 (INTx): QEMU 7.2 segfaults in vhost_net_start (msix_set_vector_notifiers)
+          # when a vhost-user virtio-net-pci uses MSI-X under TCG, before any message reaches us.
+          qargs+=(-device "$dev,netdev=n0,packed=$(packed_prop),mq=$mq,vectors=0")
+        else
+          qargs+=(-device "$dev,netdev=n0,packed=$(packed_prop),mq=$mq")
+        fi
+      else
+        local extra=""
+        case "$test" in blk*) extra=",num-queues=$num_queues" ;; esac
+        qargs+=(-device "$dev,chardev=vu0,packed=$(packed_prop)$extra")
+      fi ;;
   esac
 }
 
@@ -233,11 +279,13 @@ backend_qemu_args() {
 # Sets outcome: done | stall | timeout | exited (QEMU ended without AVPS-DONE)
 boot_once() {
   qargs=(-accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot -net none)
+  local hook_append=""
+  [ -n "$hook" ] && [ -f "$AVPS_HOOK_DIR/append" ] && hook_append="$(cat "$AVPS_HOOK_DIR/append")"
   backend_qemu_args || return 1
   [ "$machine" = q35 ] && qargs+=(-vga none)
   [ "$machine" = microvm ] && qargs+=(-global virtio-mmio.force-legacy=false)
   qargs+=(-kernel "$kernel" -initrd "$initrd"
-          -append "console=ttyS0 panic=-1 avps.test=$test $append")
+          -append "console=ttyS0 panic=-1 avps.test=$test $hook_append $append")
   printf '%q ' "$qemu" "${qargs[@]}" >"$log.cmd"; echo >>"$log.cmd"
   : >"$log"
   "$qemu" "${qargs[@]}" </dev/null >"$log" 2>"$log.stderr" &
@@ -273,6 +321,15 @@ boot_once() {
       fi
       continue
     fi
+    if [ -n "$hook" ]; then
+      # Each new AVPS-PHASE line, once, in order.
+      local ph
+      while read -r ph; do
+        phases_seen=$((phases_seen + 1))
+        AVPS_DAEMON_PID="$daemon_pid" "$hook" phase "$ph" >>"$log.hook" 2>&1
+        echo "phase $ph at $(date +%T.%N | cut -c1-12)" >>"$log.hook"
+      done < <(tr -d '\r' <"$log" | sed -n 's/.*AVPS-PHASE \([a-z-]*\).*/\1/p' | tail -n +$((phases_seen + 1)))
+    fi
     if [ -z "$done_at" ] && grep -q 'AVPS-DONE' "$log"; then done_at=$now; fi
     if [ -n "$done_at" ]; then
       # poweroff -f normally ends QEMU at once; do not wait for ever.
@@ -295,13 +352,15 @@ boot_once() {
   boot_time="$elapsed"
 }
 
-attempt=0 outcome="" total_start=$(date +%s.%N) chaos_done=0
-rm -f "$log".attempt* "$log.daemon" "$log.chaos" "$log.killed"
+attempt=0 outcome="" total_start=$(date +%s.%N) chaos_done=0 phases_seen=0
+rm -f "$log".attempt* "$log.daemon" "$log.chaos" "$log.killed" "$log.hook"
 while :; do
   attempt=$((attempt + 1))
+  phases_seen=0
   backend_start || exit 2
-  boot_once || { backend_stop; exit 2; }
+  boot_once || { backend_stop; hook_stop; exit 2; }
   backend_stop
+  hook_stop
   case "$outcome" in
     done) break ;;
     stall|timeout)
@@ -332,6 +391,16 @@ while read -r _ check verdict rest; do
     *) report "$check" FAIL "unreadable verdict '$verdict'" ;;
   esac
 done < <(grep '^AVPS-RESULT ' "$clean" || true)
+
+# The host side's checks (net tests).
+if [ -n "$hook" ] && [ -f "$tmp/host-checks" ]; then
+  while read -r check verdict rest; do
+    case "$verdict" in
+      PASS) report "$check" PASS "$rest" ;;
+      *) report "$check" FAIL "$rest" ;;
+    esac
+  done <"$tmp/host-checks"
+fi
 
 seen_done=0
 grep -q '^AVPS-DONE' "$clean" && seen_done=1
