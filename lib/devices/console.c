@@ -83,7 +83,7 @@ static void con_config_read_(struct avps_dev *dev, uint32_t off, void *buf, uint
     c.rows = avps_to_le16(con->rows);
     c.max_nr_ports = avps_to_le32(con->max_ports);
     c.emerg_wr = avps_to_le32(0);
-    (void)AVPS_MEMCPY(buf, (const uint8_t *)&c + off, len);
+    (void)AVPS_MEMCPY(buf, &((const uint8_t *)&c)[off], len);
 }
 
 /* Only emerg_wr is writable, and only when EMERG_WRITE is offered; the device
@@ -147,20 +147,19 @@ static uint32_t con_build_(const struct avps_console *con, uint32_t p, uint16_t 
     case FL_NAME:
         ev = AVPS_VIRTIO_CONSOLE_PORT_NAME;
         value = 1;
-        (void)AVPS_MEMCPY(msg + CTRL_SIZE, pt->name, pt->name_len);
+        (void)AVPS_MEMCPY(&msg[CTRL_SIZE], pt->name, pt->name_len);
         len += pt->name_len;
         break;
     case FL_OPEN: ev = AVPS_VIRTIO_CONSOLE_PORT_OPEN; value = pt->host_open; break;
-    case FL_RESIZE: {
-        struct avps_virtio_console_resize r;
-
+    case FL_RESIZE:
+        /* struct virtio_console_resize: le16 cols, le16 rows */
         ev = AVPS_VIRTIO_CONSOLE_RESIZE;
-        r.cols = avps_to_le16(pt->cols);
-        r.rows = avps_to_le16(pt->rows);
-        (void)AVPS_MEMCPY(msg + CTRL_SIZE, &r, sizeof r);
-        len += (uint32_t)sizeof r;
+        msg[CTRL_SIZE] = (uint8_t)(pt->cols & 0xffu);
+        msg[CTRL_SIZE + 1u] = (uint8_t)(pt->cols >> 8);
+        msg[CTRL_SIZE + 2u] = (uint8_t)(pt->rows & 0xffu);
+        msg[CTRL_SIZE + 3u] = (uint8_t)(pt->rows >> 8);
+        len += (uint32_t)sizeof(struct avps_virtio_console_resize);
         break;
-    }
     default: break; /* FL_ADD */
     }
     c.id = avps_to_le32(p);
@@ -174,7 +173,9 @@ static void con_sent_(struct avps_console *con, uint32_t p, uint16_t flag)
 {
     struct avps_console_port *pt = &con->port[p];
 
-    pt->flags = (uint16_t)(pt->flags & ~flag);
+    const uint16_t keep = (uint16_t)(0xffffu ^ flag);
+
+    pt->flags = (uint16_t)(pt->flags & keep);
     if (flag == FL_ADD) {
         pt->announced = 1;
     } else if (flag == FL_REMOVE) {
@@ -192,11 +193,12 @@ static int con_serve_ctrl_rx_(struct avps_console *con)
 {
     struct avps_vq *vq = &con->queue[Q_CRX].vq;
     int done = 0;
+    bool stop = false;
 
     if (!mp_(con) || !avps_dev_queue_live_(&con->dev, Q_CRX)) {
         return 0;
     }
-    for (uint32_t p = 0; p < con->max_ports; p++) {
+    for (uint32_t p = 0; (p < con->max_ports) && !stop; p++) {
         /* Bounded: each pass sends one message (clearing its flag) or
          * returns a buffer; the ring bounds the buffers. */
         for (;;) {
@@ -210,35 +212,31 @@ static int con_serve_ctrl_rx_(struct avps_console *con)
             }
             r = avps_vq_pop(vq, &con->c_req);
             if (r == AVPS_E_NOSPC) {
-                if (!con_skip_(con, Q_CRX)) {
-                    goto out;
+                stop = !con_skip_(con, Q_CRX);
+                done += stop ? 0 : 1;
+            } else if (r <= 0) {
+                stop = true; /* no buffer: the flags wait */
+            } else {
+                len = con_build_(con, p, flag, msg);
+                if ((con->c_req.n_rd != 0u) || (con->c_req.wr_len < len)) {
+                    /* §5.3.6.1 and the message size: a buffer the device cannot use */
+                    stop = avps_vq_push(vq, con->c_req.id, 0) != AVPS_OK;
+                    con_refuse_(con, Q_CRX, con->c_req.id, con->c_req.wr_len);
+                } else {
+                    (void)avps_vq_req_write(vq, &con->c_req, 0, msg, len);
+                    stop = avps_vq_push(vq, con->c_req.id, len) != AVPS_OK;
+                    if (!stop) {
+                        con->stats.control_out++;
+                        con_sent_(con, p, flag);
+                    }
                 }
                 done++;
-                continue;
             }
-            if (r <= 0) {
-                goto out; /* no buffer: the flags wait */
+            if (stop) {
+                break;
             }
-            len = con_build_(con, p, flag, msg);
-            if ((con->c_req.n_rd != 0u) || (con->c_req.wr_len < len)) {
-                /* §5.3.6.1 and the message size: a buffer the device cannot use */
-                if (avps_vq_push(vq, con->c_req.id, 0) != AVPS_OK) {
-                    goto out;
-                }
-                con_refuse_(con, Q_CRX, con->c_req.id, con->c_req.wr_len);
-                done++;
-                continue;
-            }
-            (void)avps_vq_req_write(vq, &con->c_req, 0, msg, len);
-            if (avps_vq_push(vq, con->c_req.id, len) != AVPS_OK) {
-                goto out;
-            }
-            con->stats.control_out++;
-            con_sent_(con, p, flag);
-            done++;
         }
     }
-out:
     (void)avps_vq_notify(vq);
     return done;
 }
@@ -287,21 +285,20 @@ static bool ctrl_port_open_(struct avps_console *con, uint32_t id, uint16_t valu
     return true;
 }
 
-/* STYLE rule 13: the messages a driver may send, and whether they name a port. */
 struct con_ctrl {
     bool port;
     con_ctrl_fn *fn;
 };
 
-static const struct con_ctrl con_ctrls_[] = {
-    [AVPS_VIRTIO_CONSOLE_DEVICE_READY] = {false, ctrl_device_ready_},
-    [AVPS_VIRTIO_CONSOLE_PORT_READY] = {true, ctrl_port_ready_},
-    [AVPS_VIRTIO_CONSOLE_PORT_OPEN] = {true, ctrl_port_open_},
-    [AVPS_VIRTIO_CONSOLE_PORT_NAME] = {false, NULL},
-};
-
 static bool con_dispatch_(struct avps_console *con, const struct avps_virtio_console_control *c)
 {
+    /* STYLE rule 13: the messages a driver may send, and whether they name a port. */
+    static const struct con_ctrl con_ctrls_[AVPS_VIRTIO_CONSOLE_PORT_NAME + 1u] = {
+        [AVPS_VIRTIO_CONSOLE_DEVICE_READY] = {false, ctrl_device_ready_},
+        [AVPS_VIRTIO_CONSOLE_PORT_READY] = {true, ctrl_port_ready_},
+        [AVPS_VIRTIO_CONSOLE_PORT_OPEN] = {true, ctrl_port_open_},
+        [AVPS_VIRTIO_CONSOLE_PORT_NAME] = {false, NULL},
+    };
     const uint32_t id = avps_from_le32(c->id);
     const uint16_t ev = avps_from_le16(c->event);
     const struct con_ctrl *e;
@@ -548,7 +545,7 @@ static void con_reset_(struct avps_dev *dev)
         pt->guest_open = 0;
         pt->rx_parked = 0;
         pt->tx_parked = 0;
-        pt->flags = (pt->added != 0u) ? FL_ADD : 0u; /* announced again to the next driver */
+        pt->flags = (uint16_t)((pt->added != 0u) ? FL_ADD : 0u); /* announced again */
     }
 }
 
@@ -609,6 +606,7 @@ int avps_console_init(struct avps_console *con, const struct avps_host *host,
         .queue_reset = con_queue_reset_,
     };
     struct avps_dev_common_cfg cc;
+    struct avps_vq_slot *slots;
     bool mp;
     uint16_t nq;
     int err;
@@ -632,9 +630,10 @@ int avps_console_init(struct avps_console *con, const struct avps_host *host,
         cc.features_off |= F_EMERG;
     }
     err = avps_dev_init_(&con->dev, &con_class, host, con->queue, nq, &cc);
+    slots = cfg->slots;
     for (uint16_t q = 0; (err == AVPS_OK) && (q < nq); q++) {
         err = avps_dev_queue_init_(&con->dev, q, cfg->queue_size_max,
-                                   cfg->slots + ((size_t)q * cfg->slots_per_queue),
+                                   &slots[(size_t)q * cfg->slots_per_queue],
                                    cfg->slots_per_queue);
     }
     if (err != AVPS_OK) {

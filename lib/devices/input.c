@@ -123,24 +123,24 @@ static uint8_t sel_abs_(const struct avps_input_info *info, uint8_t subsel,
     return (uint8_t)sizeof c->u.abs;
 }
 
-/* STYLE rule 13: the selectors, with the subsel values each accepts. */
 struct input_sel {
     uint16_t subsel_count; /* subsel < subsel_count */
     input_sel_fn *fn;
 };
 
-static const struct input_sel input_sels_[] = {
-    [AVPS_VIRTIO_INPUT_CFG_ID_NAME] = {1u, sel_name_},
-    [AVPS_VIRTIO_INPUT_CFG_ID_SERIAL] = {1u, sel_serial_},
-    [AVPS_VIRTIO_INPUT_CFG_ID_DEVIDS] = {1u, sel_devids_},
-    [AVPS_VIRTIO_INPUT_CFG_PROP_BITS] = {1u, sel_props_},
-    [AVPS_VIRTIO_INPUT_CFG_EV_BITS] = {AVPS_INPUT_EV_TYPES, sel_ev_bits_},
-    [AVPS_VIRTIO_INPUT_CFG_ABS_INFO] = {AVPS_INPUT_ABS_AXES, sel_abs_},
-};
-
 /* The whole configuration as the driver sees it now. */
 static void input_cfg_build_(const struct avps_input *in, struct avps_virtio_input_config *c)
 {
+    /* STYLE rule 13: the selectors, with the subsel values each accepts. */
+    static const struct input_sel input_sels_[AVPS_VIRTIO_INPUT_CFG_ABS_INFO + 1u] = {
+        [AVPS_VIRTIO_INPUT_CFG_ID_NAME] = {1u, sel_name_},
+        [AVPS_VIRTIO_INPUT_CFG_ID_SERIAL] = {1u, sel_serial_},
+        [AVPS_VIRTIO_INPUT_CFG_ID_DEVIDS] = {1u, sel_devids_},
+        [AVPS_VIRTIO_INPUT_CFG_PROP_BITS] = {1u, sel_props_},
+        [AVPS_VIRTIO_INPUT_CFG_EV_BITS] = {AVPS_INPUT_EV_TYPES, sel_ev_bits_},
+        [AVPS_VIRTIO_INPUT_CFG_ABS_INFO] = {AVPS_INPUT_ABS_AXES, sel_abs_},
+    };
+
     (void)AVPS_MEMSET(c, 0, sizeof *c);
     c->select = in->select;
     c->subsel = in->subsel;
@@ -157,7 +157,7 @@ static void input_config_read_(struct avps_dev *dev, uint32_t off, void *buf, ui
 
     input_cfg_build_(input_of_(dev), &c);
     /* The core clamps [off, off + len) to the configuration size. */
-    (void)AVPS_MEMCPY(buf, (const uint8_t *)&c + off, len);
+    (void)AVPS_MEMCPY(buf, &((const uint8_t *)&c)[off], len);
 }
 
 /* Only select (byte 0) and subsel (byte 1) are writable (§5.8.5.1). A write
@@ -453,6 +453,8 @@ int avps_input_init(struct avps_input *in, const struct avps_host *host,
         .config_write = input_config_write_,
         .queue_reset = input_queue_reset_,
     };
+    struct avps_vq_slot *es;
+    struct avps_vq_slot *ss;
     int err;
 
     if ((in == NULL) || (cfg == NULL) || (cfg->info == NULL) || (cfg->pending == NULL) ||
@@ -460,12 +462,14 @@ int avps_input_init(struct avps_input *in, const struct avps_host *host,
         return AVPS_E_INVAL;
     }
     err = avps_dev_init_(&in->dev, &input_class, host, in->queue, 2u, &cfg->common);
+    es = cfg->event_slots;
+    ss = cfg->status_slots;
     if (err == AVPS_OK) {
-        err = avps_dev_queue_init_(&in->dev, Q_EVENT, cfg->queue_size_max, cfg->event_slots,
+        err = avps_dev_queue_init_(&in->dev, Q_EVENT, cfg->queue_size_max, es,
                                    cfg->num_event_slots);
     }
     if (err == AVPS_OK) {
-        err = avps_dev_queue_init_(&in->dev, Q_STATUS, cfg->queue_size_max, cfg->status_slots,
+        err = avps_dev_queue_init_(&in->dev, Q_STATUS, cfg->queue_size_max, ss,
                                    cfg->num_status_slots);
     }
     if (err != AVPS_OK) {

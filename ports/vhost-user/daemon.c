@@ -36,6 +36,7 @@
 static const struct dmn_type *const types[] = {
     &dmn_rng,
     &dmn_input,
+    &dmn_console,
 };
 
 static struct dmn_dev devices[MAX_DEVICES];

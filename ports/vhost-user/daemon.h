@@ -54,6 +54,7 @@ struct dmn_type {
 /* The device types, one file each (listed in daemon.c's table). */
 extern const struct dmn_type dmn_rng;
 extern const struct dmn_type dmn_input;
+extern const struct dmn_type dmn_console;
 
 /* Print one line on stderr. */
 void dmn_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
