@@ -11,6 +11,8 @@
 #   fdt                  virtio-mmio device-tree nodes, libfdt (fuzz/fdt_fuzz.c, gen_fdt_seeds.c)
 #   input                virtio-input eventq, statusq and config selects (fuzz/input_fuzz.c,
 #                        gen_input_seeds.c)
+#   console              virtio-console ports and the MULTIPORT control protocol
+#                        (fuzz/console_fuzz.c, gen_console_seeds.c)
 # Inputs under fuzz/crashes/<harness>/ (reproducers of fixed bugs) are run once
 # each first, then join the seeds, together with the committed corpus
 # fuzz/corpus/<harness>/ and the dictionary fuzz/dict/<harness>.dict (or the
@@ -104,7 +106,10 @@ build_more() {
   clang "${GENFLAGS[@]}" fuzz/gen_input_seeds.c -o "$out/gen_input_seeds"
   clang "${CFLAGS[@]}" fuzz/input_fuzz.c lib/devices/input.c lib/devices/common/device.c \
     "${LIB[@]}" tests/support/ringdrv.c -o "$out/input"
-  for name in mmio pci rng fdt input; do
+  clang "${GENFLAGS[@]}" fuzz/gen_console_seeds.c -o "$out/gen_console_seeds"
+  clang "${CFLAGS[@]}" fuzz/console_fuzz.c lib/devices/console.c lib/devices/common/device.c \
+    "${LIB[@]}" tests/support/ringdrv.c -o "$out/console"
+  for name in mmio pci rng fdt input console; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -133,10 +138,11 @@ run vq_split
 wait_build "$early" "$out/build-vq-vu.log" "vq_packed and vu"
 run vq_packed
 run vu
-wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, fdt and input harnesses"
+wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, fdt, input and console harnesses"
 run mmio
 run pci
 run rng
 run fdt
 run input
+run console
 exit $status
