@@ -132,11 +132,18 @@ static uint16_t con_next_flag_(const struct avps_console *con, uint32_t p)
     return 0;
 }
 
+/* A control message as it goes into a driver buffer: the header, then the
+ * resize structure or the name. */
+struct con_msg {
+    struct avps_virtio_console_control c;
+    uint8_t extra[AVPS_CONSOLE_NAME_MAX];
+};
+AVPS_STATIC_ASSERT(sizeof(struct con_msg) == CTRL_SIZE + AVPS_CONSOLE_NAME_MAX, "no padding");
+
 static uint32_t con_build_(const struct avps_console *con, uint32_t p, uint16_t flag,
-                           uint8_t *msg)
+                           struct con_msg *msg)
 {
     const struct avps_console_port *pt = &con->port[p];
-    struct avps_virtio_console_control c;
     uint32_t len = CTRL_SIZE;
     uint16_t ev = AVPS_VIRTIO_CONSOLE_DEVICE_ADD;
     uint16_t value = 0;
@@ -147,25 +154,24 @@ static uint32_t con_build_(const struct avps_console *con, uint32_t p, uint16_t 
     case FL_NAME:
         ev = AVPS_VIRTIO_CONSOLE_PORT_NAME;
         value = 1;
-        (void)AVPS_MEMCPY(&msg[CTRL_SIZE], pt->name, pt->name_len);
+        (void)AVPS_MEMCPY(msg->extra, pt->name, pt->name_len);
         len += pt->name_len;
         break;
     case FL_OPEN: ev = AVPS_VIRTIO_CONSOLE_PORT_OPEN; value = pt->host_open; break;
     case FL_RESIZE:
         /* struct virtio_console_resize: le16 cols, le16 rows */
         ev = AVPS_VIRTIO_CONSOLE_RESIZE;
-        msg[CTRL_SIZE] = (uint8_t)(pt->cols & 0xffu);
-        msg[CTRL_SIZE + 1u] = (uint8_t)(pt->cols >> 8);
-        msg[CTRL_SIZE + 2u] = (uint8_t)(pt->rows & 0xffu);
-        msg[CTRL_SIZE + 3u] = (uint8_t)(pt->rows >> 8);
+        msg->extra[0] = (uint8_t)(pt->cols & 0xffu);
+        msg->extra[1] = (uint8_t)(pt->cols >> 8);
+        msg->extra[2] = (uint8_t)(pt->rows & 0xffu);
+        msg->extra[3] = (uint8_t)(pt->rows >> 8);
         len += (uint32_t)sizeof(struct avps_virtio_console_resize);
         break;
     default: break; /* FL_ADD */
     }
-    c.id = avps_to_le32(p);
-    c.event = avps_to_le16(ev);
-    c.value = avps_to_le16(value);
-    (void)AVPS_MEMCPY(msg, &c, sizeof c);
+    msg->c.id = avps_to_le32(p);
+    msg->c.event = avps_to_le16(ev);
+    msg->c.value = avps_to_le16(value);
     return len;
 }
 
@@ -203,7 +209,7 @@ static int con_serve_ctrl_rx_(struct avps_console *con)
          * returns a buffer; the ring bounds the buffers. */
         for (;;) {
             const uint16_t flag = con_next_flag_(con, p);
-            uint8_t msg[CTRL_SIZE + AVPS_CONSOLE_NAME_MAX];
+            struct con_msg msg;
             uint32_t len;
             int r;
 
@@ -217,13 +223,13 @@ static int con_serve_ctrl_rx_(struct avps_console *con)
             } else if (r <= 0) {
                 stop = true; /* no buffer: the flags wait */
             } else {
-                len = con_build_(con, p, flag, msg);
+                len = con_build_(con, p, flag, &msg);
                 if ((con->c_req.n_rd != 0u) || (con->c_req.wr_len < len)) {
                     /* §5.3.6.1 and the message size: a buffer the device cannot use */
                     stop = avps_vq_push(vq, con->c_req.id, 0) != AVPS_OK;
                     con_refuse_(con, Q_CRX, con->c_req.id, con->c_req.wr_len);
                 } else {
-                    (void)avps_vq_req_write(vq, &con->c_req, 0, msg, len);
+                    (void)avps_vq_req_write(vq, &con->c_req, 0, &msg, len);
                     stop = avps_vq_push(vq, con->c_req.id, len) != AVPS_OK;
                     if (!stop) {
                         con->stats.control_out++;
