@@ -34,6 +34,13 @@ expect same-socket-twice 2 'used twice' --socket-path "$tmp/a.sock" --device rng
 expect stray-argument 2 "unexpected argument 'extra'" --socket-path "$tmp/a.sock" --device rng extra
 expect bad-flag 2 'usage:' --frobnicate
 expect unwritable-socket 1 'cannot listen on' --socket-path /proc/avps-no/x.sock --device rng
+expect input-needs-source 2 'exactly one of socket=PATH or evdev=PATH' --socket-path "$tmp/a.sock" --device input
+expect input-not-evdev 2 'input: (cannot open|.* is not an evdev device)' --socket-path "$tmp/a.sock" --device input,evdev=/dev/null
+expect input-help 0 "'TYPE CODE VALUE'" --help
+expect console-needs-port 2 'at least one socket=PATH' --socket-path "$tmp/a.sock" --device console
+expect console-name-first 2 'name= follows its socket=' --socket-path "$tmp/a.sock" --device console,name=x
+expect console-max-ports 2 'max-ports=1 is less than the 2 ports' --socket-path "$tmp/a.sock" --device "console,socket=$tmp/p0,socket=$tmp/p1,max-ports=1"
+expect console-size-pair 2 'both cols= and rows=' --socket-path "$tmp/a.sock" --device "console,socket=$tmp/p0,cols=80"
 
 for sig in TERM INT; do
   sock="$tmp/$sig.sock"
