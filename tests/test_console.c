@@ -140,7 +140,7 @@ static struct avps_dev *D(struct cfix *t) { return avps_console_dev(&t->con); }
 /* A buffer on queue q: readable with data, or writable of len bytes. */
 static int buf(struct cfix *t, unsigned int q, const void *data, uint32_t len, bool write)
 {
-    uint64_t gpa;
+    uint64_t gpa = 0;
     int id = df_add_buf(&t->f, q, len, write, &gpa);
 
     assert_true(id >= 0 && id < 64);

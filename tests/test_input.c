@@ -717,7 +717,7 @@ static void test_input_too_many_pieces_refused(void **s)
 
 static int post_status(struct infix *t, uint16_t type, uint16_t code, uint32_t value, uint32_t len)
 {
-    uint64_t gpa;
+    uint64_t gpa = 0;
     int id = df_add_buf(&t->f, 1, len, false, &gpa);
     uint8_t w[8] = {(uint8_t)type, (uint8_t)(type >> 8), (uint8_t)code, (uint8_t)(code >> 8),
                     (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16),

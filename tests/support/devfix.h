@@ -134,6 +134,8 @@ static inline int df_add_buf(struct devfix *f, unsigned int i, uint32_t len, boo
 {
     struct rd_buf b;
 
+    if (gpa != NULL)
+        *gpa = 0;
     b.gpa = rd_alloc(&f->q[i], len);
     b.len = len;
     b.write = write;
