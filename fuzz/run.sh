@@ -15,6 +15,10 @@
 #                        (fuzz/blk_fuzz.c, gen_blk_seeds.c)
 #   scmi                 the SCMI dispatcher (every protocol) and the virtio-scmi request
 #                        path (fuzz/scmi_fuzz.c, gen_scmi_seeds.c)
+#   input                virtio-input eventq, statusq and config selects (fuzz/input_fuzz.c,
+#                        gen_input_seeds.c)
+#   console              virtio-console ports and the MULTIPORT control protocol
+#                        (fuzz/console_fuzz.c, gen_console_seeds.c)
 # Inputs under fuzz/crashes/<harness>/ (reproducers of fixed bugs) are run once
 # each first, then join the seeds, together with the committed corpus
 # fuzz/corpus/<harness>/ and the dictionary fuzz/dict/<harness>.dict (or the
@@ -114,7 +118,13 @@ build_more() {
   clang "${GENFLAGS[@]}" fuzz/gen_scmi_seeds.c -o "$out/gen_scmi_seeds"
   clang "${CFLAGS[@]}" fuzz/scmi_fuzz.c lib/scmi/*.c lib/devices/scmi.c lib/devices/common/device.c \
     "${LIB[@]}" tests/support/ringdrv.c -o "$out/scmi"
-  for name in mmio pci rng net fdt blk scmi; do
+  clang "${GENFLAGS[@]}" fuzz/gen_input_seeds.c -o "$out/gen_input_seeds"
+  clang "${CFLAGS[@]}" fuzz/input_fuzz.c lib/devices/input.c lib/devices/common/device.c \
+    "${LIB[@]}" tests/support/ringdrv.c -o "$out/input"
+  clang "${GENFLAGS[@]}" fuzz/gen_console_seeds.c -o "$out/gen_console_seeds"
+  clang "${CFLAGS[@]}" fuzz/console_fuzz.c lib/devices/console.c lib/devices/common/device.c \
+    "${LIB[@]}" tests/support/ringdrv.c -o "$out/console"
+  for name in mmio pci rng net fdt blk scmi input console; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -143,7 +153,7 @@ run vq_split
 wait_build "$early" "$out/build-vq-vu.log" "vq_packed and vu"
 run vq_packed
 run vu
-wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, net, fdt, blk and scmi harnesses"
+wait_build "$more" "$out/build-more.log" "the mmio, pci, rng, net, fdt, blk, scmi, input and console harnesses"
 run mmio
 run pci
 run rng
@@ -151,4 +161,6 @@ run net
 run fdt
 run blk
 run scmi
+run input
+run console
 exit $status

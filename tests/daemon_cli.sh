@@ -66,6 +66,13 @@ else
   ko "net-link-up-SIGUSR2" "(log: $(tail -2 "$tmp/link.out" | tr '\n' ' '))"
 fi
 kill -TERM "$pid"; wait "$pid" 2>/dev/null
+expect input-needs-source 2 'exactly one of socket=PATH or evdev=PATH' --socket-path "$tmp/a.sock" --device input
+expect input-not-evdev 2 'input: (cannot open|.* is not an evdev device)' --socket-path "$tmp/a.sock" --device input,evdev=/dev/null
+expect input-help 0 "'TYPE CODE VALUE'" --help
+expect console-needs-port 2 'at least one socket=PATH' --socket-path "$tmp/a.sock" --device console
+expect console-name-first 2 'name= follows its socket=' --socket-path "$tmp/a.sock" --device console,name=x
+expect console-max-ports 2 'max-ports=1 is less than the 2 ports' --socket-path "$tmp/a.sock" --device "console,socket=$tmp/p0,socket=$tmp/p1,max-ports=1"
+expect console-size-pair 2 'both cols= and rows=' --socket-path "$tmp/a.sock" --device "console,socket=$tmp/p0,cols=80"
 
 for sig in TERM INT; do
   sock="$tmp/$sig.sock"

@@ -39,6 +39,8 @@ static const struct dmn_type *const types[] = {
     &dmn_blk,
     &dmn_scmi,
     &dmn_net,
+    &dmn_input,
+    &dmn_console,
 };
 
 static struct dmn_dev devices[MAX_DEVICES];

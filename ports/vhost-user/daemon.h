@@ -64,6 +64,8 @@ extern const struct dmn_type dmn_rng;
 extern const struct dmn_type dmn_blk;
 extern const struct dmn_type dmn_scmi;
 extern const struct dmn_type dmn_net;
+extern const struct dmn_type dmn_input;
+extern const struct dmn_type dmn_console;
 
 /* Print one line on stderr. */
 void dmn_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,8 +14,14 @@
 #            temporary path is used).
 # Options:
 #   --daemon CMD            vhost-user: start CMD (a shell command line; {socket}
-#                           is replaced by the socket path) before each boot,
-#                           wait for the socket, stop it (by PID) afterwards
+#                           is replaced by the socket path, {dir} by a private
+#                           temporary directory, {packed} by on or off for the
+#                           ring asked for) before each boot, wait for the
+#                           socket, stop it (by PID) afterwards
+#   --host-cmd CMD          start CMD ({socket}, {dir} replaced likewise) after
+#                           the daemon, for the host side of a test (e.g. input
+#                           events into the daemon's event socket); its output
+#                           goes to LOG.host; stopped (by PID) after the boot
 #   --expect-pattern P      any (default): reads have the right length and are
 #                           not one repeated byte; counter: within each read
 #                           every byte is the previous one plus 1 (mod 256)
@@ -62,12 +68,13 @@ repo="$(cd "$here/../.." && pwd)"
 out="${AVPS_GUEST_OUT:-$repo/build-guest}"
 qemu="${AVPS_QEMU:-qemu-system-x86_64}"
 
-daemon_cmd="" pattern="any" timeout=45 smp= stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto chaos=""
+daemon_cmd="" host_cmd="" pattern="any" timeout=45 smp= stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto chaos=""
 image_size="" image_unchanged=0 num_queues=1
 pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --daemon) daemon_cmd="$2"; shift 2 ;;
+    --host-cmd) host_cmd="$2"; shift 2 ;;
     --expect-pattern) pattern="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
     --stall) stall="$2"; shift 2 ;;
@@ -130,7 +137,7 @@ if [ "$machine" = microvm ] && [ "$tsc_khz" != off ]; then
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/avps-guest.XXXXXX")"
-qemu_pid="" daemon_pid=""
+qemu_pid="" daemon_pid="" host_pid=""
 # Net tests: a host hook, a namespace and TAP named after this run.
 hook="" netq=1
 case "$test" in
@@ -177,6 +184,7 @@ dev_base() {
     rng/vhost-user) echo vhost-user-rng ;;
     blk/vhost-user) echo vhost-user-blk ;;
     net/vhost-user) echo virtio-net ;;
+    input/vhost-user) echo vhost-user-input ;;
     *) echo "run.sh: test $1 has no device for backend $2" >&2; return 1 ;;
   esac
 }
@@ -217,11 +225,13 @@ backend_start() { # [keep]: a restarted daemon serves the image as it is
     hook_started=1
     cmd="${cmd//\{netns\}/$AVPS_NETNS}"; cmd="${cmd//\{tap\}/$AVPS_TAP}"; cmd="${cmd//\{netq\}/$netq}"
   fi
+  cmd="${cmd//\{dir\}/$tmp}"
+  cmd="${cmd//\{packed\}/$(packed_prop)}"
   bash -c "exec $cmd" >>"$log.daemon" 2>&1 &
   daemon_pid=$!
   # QEMU connects as a client at start-up: the socket must listen first.
   for i in $(seq 100); do
-    [ -S "$socket" ] && return 0
+    [ -S "$socket" ] && { host_start; return 0; }
     kill -0 "$daemon_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -231,7 +241,16 @@ backend_start() { # [keep]: a restarted daemon serves the image as it is
   return 1
 }
 backend_stop() {
+  stop_pid "$host_pid"; host_pid=""
   stop_pid "$daemon_pid"; daemon_pid=""
+}
+host_start() {
+  [ -n "$host_cmd" ] || return 0
+  stop_pid "$host_pid"; host_pid=""
+  local cmd="${host_cmd//\{socket\}/$socket}"
+  cmd="${cmd//\{dir\}/$tmp}"
+  bash -c "exec $cmd" >>"$log.host" 2>&1 &
+  host_pid=$!
 }
 backend_qemu_args() {
   local dev
@@ -353,7 +372,7 @@ boot_once() {
 }
 
 attempt=0 outcome="" total_start=$(date +%s.%N) chaos_done=0 phases_seen=0
-rm -f "$log".attempt* "$log.daemon" "$log.chaos" "$log.killed" "$log.hook"
+rm -f "$log".attempt* "$log.daemon" "$log.host" "$log.chaos" "$log.killed" "$log.hook"
 while :; do
   attempt=$((attempt + 1))
   phases_seen=0

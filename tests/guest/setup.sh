@@ -195,6 +195,13 @@ else
   cp "$here/guest/init" "$stage/init"
   chmod 0755 "$stage/init"
   cp -r "$here/guest/tests" "$stage/avps/tests"
+  # Guest helper programs (guest/bin/*.c), static so they need no libc in the guest.
+  for src in "$here"/guest/bin/*.c; do
+    [ -e "$src" ] || continue
+    b="$(basename "$src" .c)"
+    gcc -static -O2 -o "$stage/bin/$b" "$src" || {
+      echo "setup: cannot build guest program $b (gcc -static; libc6-dev has libc.a)" >&2; exit 1; }
+  done
   echo "$kver" >"$stage/etc/avps/kernel"
   ( cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet ) |
     gzip -6 >"$initrd.tmp"
