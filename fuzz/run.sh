@@ -9,6 +9,8 @@
 #   rng                  the rng request path through the device core (fuzz/rng_fuzz.c,
 #                        gen_rng_seeds.c)
 #   fdt                  virtio-mmio device-tree nodes, libfdt (fuzz/fdt_fuzz.c, gen_fdt_seeds.c)
+#   vsock                virtio-vsock tx packets and connection states (fuzz/vsock_fuzz.c,
+#                        gen_vsock_seeds.c)
 # Inputs under fuzz/crashes/<harness>/ (reproducers of fixed bugs) are run once
 # each first, then join the seeds, together with the committed corpus
 # fuzz/corpus/<harness>/ and the dictionary fuzz/dict/<harness>.dict (or the
@@ -99,7 +101,10 @@ build_more() {
   clang "${CFLAGS[@]}" fuzz/rng_fuzz.c "${RNG[@]}" "${LIB[@]}" tests/support/ringdrv.c -o "$out/rng"
   clang "${GENFLAGS[@]}" fuzz/gen_fdt_seeds.c -lfdt -o "$out/gen_fdt_seeds"
   clang "${CFLAGS[@]}" fuzz/fdt_fuzz.c lib/fdt/fdt.c -lfdt -o "$out/fdt"
-  for name in mmio pci rng fdt; do
+  clang "${GENFLAGS[@]}" fuzz/gen_vsock_seeds.c -o "$out/gen_vsock_seeds"
+  clang "${CFLAGS[@]}" fuzz/vsock_fuzz.c lib/devices/vsock.c lib/devices/common/device.c \
+    "${LIB[@]}" tests/support/ringdrv.c -o "$out/vsock"
+  for name in mmio pci rng fdt vsock; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -133,4 +138,5 @@ run mmio
 run pci
 run rng
 run fdt
+run vsock
 exit $status
