@@ -35,6 +35,7 @@
 
 static const struct dmn_type *const types[] = {
     &dmn_rng,
+    &dmn_vsock,
 };
 
 static struct dmn_dev devices[MAX_DEVICES];

@@ -18,7 +18,7 @@
 #include "avps_vhost_user.h"
 
 #define DMN_SPEC_MAX 512     /* bytes of one --device argument */
-#define DMN_TYPE_FDS 32      /* backend fds one device may add to the poll set */
+#define DMN_TYPE_FDS 72      /* backend fds one device may add to the poll set */
 
 struct dmn_type;
 
@@ -53,6 +53,7 @@ struct dmn_type {
 
 /* The device types, one file each (listed in daemon.c's table). */
 extern const struct dmn_type dmn_rng;
+extern const struct dmn_type dmn_vsock;
 
 /* Print one line on stderr. */
 void dmn_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

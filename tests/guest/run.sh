@@ -16,6 +16,9 @@
 #   --daemon CMD            vhost-user: start CMD (a shell command line; {socket}
 #                           is replaced by the socket path) before each boot,
 #                           wait for the socket, stop it (by PID) afterwards
+#   --host CMD              also start CMD ({socket} replaced) once the daemon
+#                           listens, and stop it after the boot (the host side of
+#                           a test, e.g. tests/guest/host/vsock-host.py)
 #   --expect-pattern P      any (default): reads have the right length and are
 #                           not one repeated byte; counter: within each read
 #                           every byte is the previous one plus 1 (mod 256)
@@ -48,11 +51,13 @@ repo="$(cd "$here/../.." && pwd)"
 out="${AVPS_GUEST_OUT:-$repo/build-guest}"
 qemu="${AVPS_QEMU:-qemu-system-x86_64}"
 
+host_cmd="" host_pid=""
 daemon_cmd="" pattern="any" timeout=45 stall=12 retries=2 log="" append="" mem="256M" quiet=0 tsc_khz=auto chaos=""
 pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --daemon) daemon_cmd="$2"; shift 2 ;;
+    --host) host_cmd="$2"; shift 2 ;;
     --expect-pattern) pattern="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
     --stall) stall="$2"; shift 2 ;;
@@ -137,6 +142,7 @@ dev_base() {
   case "${1%%-*}/$2" in
     rng/builtin) echo virtio-rng ;;
     rng/vhost-user) echo vhost-user-rng ;;
+    vsock/vhost-user) echo vhost-user-vsock ;;
     *) echo "run.sh: test $1 has no device for backend $2" >&2; return 1 ;;
   esac
 }
@@ -165,7 +171,7 @@ backend_start() {
   daemon_pid=$!
   # QEMU connects as a client at start-up: the socket must listen first.
   for i in $(seq 100); do
-    [ -S "$socket" ] && return 0
+    [ -S "$socket" ] && { host_start; return 0; }
     kill -0 "$daemon_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -174,7 +180,13 @@ backend_start() {
   return 1
 }
 backend_stop() {
+  stop_pid "$host_pid"; host_pid=""
   stop_pid "$daemon_pid"; daemon_pid=""
+}
+host_start() {
+  [ -n "$host_cmd" ] || return 0
+  bash -c "exec ${host_cmd//\{socket\}/$socket}" >>"$log.host" 2>&1 &
+  host_pid=$!
 }
 backend_qemu_args() {
   local dev

@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --tests) tests="$2"; shift 2 ;;
     -v) verbose=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    --daemon|--expect-pattern|--timeout|--stall|--retries|--append|--mem|--tsc-khz|--chaos)
+    --daemon|--host|--expect-pattern|--timeout|--stall|--retries|--append|--mem|--tsc-khz|--chaos)
       pass_opts+=("$1" "$2"); shift 2 ;;
     -*) echo "suite.sh: unknown option $1" >&2; exit 2 ;;
     *) pos+=("$1"); shift ;;
