@@ -1659,6 +1659,112 @@ static void test_vsock_bulk_both_ways(bool packed)
 }
 BOTH(test_vsock_bulk_both_ways)
 
+/* Host data waits for a RESPONSE still owed (no rx buffer yet): send() takes
+ * nothing (an empty message: AVPS_E_AGAIN), and the backend hears writable()
+ * once rx buffers came and the RESPONSE went out first. Also: a RESPONSE
+ * before our REQUEST went out is a protocol error; handles out of range. */
+static void test_vsock_send_waits_for_response(bool packed)
+{
+    struct vfix *f = vf_new(packed);
+    vhdr h = mk(f, OP(REQUEST), 1234, 80, T_SEQ, 0, 0);
+    uint32_t c;
+    int hc;
+
+    tx(f, &h, NULL, 0); /* no rx buffer: RESPONSE owed */
+    c = f->last_conn;
+    assert_true(avps_vsock_established(&f->vs, c));
+    assert_int_equal(avps_vsock_send(&f->vs, c, "abc", 3, 0), 0);
+    assert_int_equal(avps_vsock_send(&f->vs, c, NULL, 0, AVPS_VSOCK_EOM), AVPS_E_AGAIN);
+    rx_post(f, 2, 256);
+    assert_int_equal(f->writable_of[c], 1);
+    rx_expect(f, OP(RESPONSE), 80, 1234);
+    assert_int_equal(avps_vsock_send(&f->vs, c, "abc", 3, AVPS_VSOCK_EOM), 3);
+    h = rx_expect(f, OP(RW), 80, 1234);
+    assert_int_equal(H32(h, flags), AVPS_VSOCK_EOM);
+    /* RESPONSE to a REQUEST not sent yet */
+    hc = avps_vsock_connect(&f->vs, 90, 91, T_STREAM);
+    assert_true(hc >= 0);
+    h = mk(f, OP(RESPONSE), 91, 90, T_STREAM, 0, 0);
+    tx(f, &h, NULL, 0);
+    assert_int_equal(f->reset_of[hc], 1);
+    assert_int_equal(f->n_accept, 0);
+    /* out-of-range and free handles */
+    assert_false(avps_vsock_established(&f->vs, NCONN_MAX));
+    assert_int_equal(avps_vsock_credit(&f->vs, NCONN_MAX), AVPS_E_INVAL);
+    assert_int_equal(avps_vsock_credit(&f->vs, 7), AVPS_E_INVAL);
+    assert_int_equal(avps_vsock_shutdown(&f->vs, 7, 1), AVPS_E_INVAL);
+    assert_int_equal(avps_vsock_consumed(&f->vs, 7, 0), AVPS_E_INVAL);
+    assert_int_equal(avps_vsock_send(&f->vs, c, "x", 1, 8), AVPS_E_INVAL);
+    vf_free(f);
+}
+BOTH(test_vsock_send_waits_for_response)
+
+/* A tiny host buffer (buf_alloc 2): the CREDIT_UPDATE threshold is one byte. */
+static void test_vsock_tiny_buf_alloc(void **s)
+{
+    struct vfix *f = vf_alloc(false);
+    struct avps_vsock_cfg cfg;
+    vhdr h;
+    uint32_t c;
+
+    (void)s;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.guest_cid = GCID;
+    cfg.backend = &f->be;
+    cfg.conns = f->conns;
+    cfg.num_conns = 2;
+    cfg.buf_alloc = 2;
+    for (int q = 0; q < 3; q++)
+        cfg.slots[q] = f->slots[q];
+    cfg.num_slots = QSZ;
+    cfg.queue_size_max = QSZ;
+    assert_int_equal(avps_vsock_init(&f->vs, &f->g.host, &cfg), AVPS_OK);
+    f->dev = avps_vsock_dev(&f->vs);
+    assert_int_equal(avps_dev_bind(f->dev, &ft_ops, f, 0), AVPS_OK);
+    vf_drv_up(f, 0, true);
+    c = guest_connect(f, 1234, 80, T_STREAM);
+    h = mk(f, OP(RW), 1234, 80, T_STREAM, 2, 0);
+    tx(f, &h, "ab", 2);
+    rx_post(f, 1, 256);
+    assert_int_equal(avps_vsock_consumed(&f->vs, c, 1), AVPS_OK);
+    h = rx_expect(f, OP(CREDIT_UPDATE), 80, 1234);
+    assert_int_equal(H32(h, buf_alloc), 2);
+    assert_int_equal(H32(h, fwd_cnt), 1);
+    vf_free(f);
+}
+
+/* Edges: an RST to a wrong dst_cid is not answered; a payload buffer longer
+ * than len delivers len bytes (§5.10.6: only the first len bytes are data);
+ * host packets are capped at 64 KiB even with larger buffers and credit. */
+static void test_vsock_edges(bool packed)
+{
+    struct vfix *f = vf_new(packed);
+    static uint8_t big[70000], pl[65536];
+    const struct avps_vsock_stats *st = avps_vsock_stats(&f->vs);
+    uint32_t c, plen;
+    vhdr h;
+
+    f->guest_buf_alloc = 200000;
+    c = guest_connect(f, 1234, 80, T_STREAM);
+    h = mk(f, OP(RST), 1234, 80, T_STREAM, 0, 0);
+    h.dst_cid = avps_to_le64(5);
+    rx_post(f, 1, AVPS_VSOCK_HDR_LEN + 70000);
+    tx(f, &h, NULL, 0);
+    assert_int_equal(st->bad[AVPS_VSOCK_BAD_DST_CID], 1);
+    assert_int_equal(st->rst_replies, 0);
+    assert_true(avps_vsock_established(&f->vs, c));
+    h = mk(f, OP(RW), 1234, 80, T_STREAM, 3, 0);
+    tx(f, &h, "abcde", 5);
+    assert_int_equal(f->got_len, 3);
+    assert_memory_equal(f->got, "abc", 3);
+    assert_int_equal(avps_vsock_send(&f->vs, c, big, sizeof big, 0), AVPS_VSOCK_MAX_PAYLOAD);
+    assert_int_equal(rx_get(f, &h, pl, sizeof pl, &plen), 1);
+    assert_int_equal(plen, AVPS_VSOCK_MAX_PAYLOAD);
+    assert_int_equal(st->rx_bytes, AVPS_VSOCK_MAX_PAYLOAD);
+    vf_free(f);
+}
+BOTH(test_vsock_edges)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1769,6 +1875,11 @@ int main(void)
         cmocka_unit_test(test_vsock_tx_too_many_pieces_packed),
         cmocka_unit_test(test_vsock_bulk_both_ways_split),
         cmocka_unit_test(test_vsock_bulk_both_ways_packed),
+        cmocka_unit_test(test_vsock_send_waits_for_response_split),
+        cmocka_unit_test(test_vsock_send_waits_for_response_packed),
+        cmocka_unit_test(test_vsock_tiny_buf_alloc),
+        cmocka_unit_test(test_vsock_edges_split),
+        cmocka_unit_test(test_vsock_edges_packed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
