@@ -19,6 +19,8 @@
 #                        gen_input_seeds.c)
 #   console              virtio-console ports and the MULTIPORT control protocol
 #                        (fuzz/console_fuzz.c, gen_console_seeds.c)
+#   vsock                virtio-vsock tx packets and connection states (fuzz/vsock_fuzz.c,
+#                        gen_vsock_seeds.c)
 # Inputs under fuzz/crashes/<harness>/ (reproducers of fixed bugs) are run once
 # each first, then join the seeds, together with the committed corpus
 # fuzz/corpus/<harness>/ and the dictionary fuzz/dict/<harness>.dict (or the
@@ -124,7 +126,10 @@ build_more() {
   clang "${GENFLAGS[@]}" fuzz/gen_console_seeds.c -o "$out/gen_console_seeds"
   clang "${CFLAGS[@]}" fuzz/console_fuzz.c lib/devices/console.c lib/devices/common/device.c \
     "${LIB[@]}" tests/support/ringdrv.c -o "$out/console"
-  for name in mmio pci rng net fdt blk scmi input console; do
+  clang "${GENFLAGS[@]}" fuzz/gen_vsock_seeds.c -o "$out/gen_vsock_seeds"
+  clang "${CFLAGS[@]}" fuzz/vsock_fuzz.c lib/devices/vsock.c lib/devices/common/device.c \
+    "${LIB[@]}" tests/support/ringdrv.c -o "$out/vsock"
+  for name in mmio pci rng net fdt blk scmi input console vsock; do
     rm -rf "$out/seeds-$name"
     mkdir -p "$out/seeds-$name"
     "$out/gen_${name}_seeds" "$out/seeds-$name"
@@ -163,4 +168,5 @@ run blk
 run scmi
 run input
 run console
+run vsock
 exit $status

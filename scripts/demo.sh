@@ -152,6 +152,22 @@ echo "  compared:       $(grep -oE 'host-sum-crash (PASS|FAIL).*' "$out/run-blk-
 echo "  result:         $verdict ($(tail -1 "$out/run-blk-crash.txt"))"
 echo
 
+echo "== Guest on virtio-pci (QEMU q35), virtio-vsock served by avps-vhost-user (host side: Unix sockets)"
+log="$out/guest-vsock.log"
+if tests/guest/run.sh -q --log "$log" --timeout 150 \
+     --daemon "$out/avps-vhost-user -v --socket-path {socket} --device vsock,guest-cid=3,uds={socket}.vsock" \
+     --host "python3 $top/tests/guest/host/vsock-host.py {socket}.vsock" \
+     q35 split vsock vhost-user >"$out/run-vsock.txt" 2>&1; then
+  verdict="PASS"
+else
+  verdict="FAIL"
+  status=1
+fi
+echo "  guest kernel:   Linux $(grep -m1 '^AVPS-BOOT' "$log" | awk '{print $2}' || true) (Debian), vsock + vmw_vsock_virtio_transport"
+sed -n 's/^AVPS-RESULT \(vsock-[a-z-]*\) \(PASS\|FAIL\) */  \1: \2 /p' "$log" || true
+echo "  result:         $verdict ($(tail -1 "$out/run-vsock.txt"))"
+
+echo
 echo "== In-process demo: a spec-written guest driver against the ring engines"
 "$out/avps-vq-demo"
 exit $status

@@ -10,7 +10,7 @@
 
 #define F_P2A AVPS_VIRTIO_BIT(AVPS_VIRTIO_SCMI_F_P2A_CHANNELS)
 
-static struct avps_virtio_scmi *vs_of_(struct avps_dev *dev)
+static struct avps_virtio_scmi *vscmi_of_(struct avps_dev *dev)
 {
     return (struct avps_virtio_scmi *)(void *)dev; /* dev is the first member */
 }
@@ -20,50 +20,50 @@ static uint32_t min_(uint32_t a, uint32_t b)
     return (a < b) ? a : b;
 }
 
-static void vs_forget_held_(struct avps_virtio_scmi *vs)
+static void vscmi_forget_held_(struct avps_virtio_scmi *vs)
 {
     for (uint32_t i = 0; i < vs->num_held; i++) {
         vs->held[i].busy = 0;
     }
 }
 
-static void vs_reset_(struct avps_dev *dev)
+static void vscmi_reset_(struct avps_dev *dev)
 {
-    struct avps_virtio_scmi *vs = vs_of_(dev);
+    struct avps_virtio_scmi *vs = vscmi_of_(dev);
 
-    vs_forget_held_(vs);
+    vscmi_forget_held_(vs);
     /* The agent's subscriptions and queued messages belong to the old driver;
      * the other agents of the platform are untouched. */
     (void)avps_scmi_agent_reset(vs->scmi, vs->agent, false);
     (void)avps_scmi_agent_bind(vs->scmi, vs->agent, false, NULL, NULL);
 }
 
-static void vs_queue_reset_(struct avps_dev *dev, uint16_t q)
+static void vscmi_queue_reset_(struct avps_dev *dev, uint16_t q)
 {
     if (q == AVPS_VIRTIO_SCMI_CMDQ) {
-        vs_forget_held_(vs_of_(dev)); /* their buffers belonged to the old ring */
+        vscmi_forget_held_(vscmi_of_(dev)); /* their buffers belonged to the old ring */
     }
 }
 
-static void vs_kick_cb_(void *kctx, uint32_t agent);
+static void vscmi_kick_cb_(void *kctx, uint32_t agent);
 
-static void vs_driver_ok_(struct avps_dev *dev)
+static void vscmi_driver_ok_(struct avps_dev *dev)
 {
-    struct avps_virtio_scmi *vs = vs_of_(dev);
+    struct avps_virtio_scmi *vs = vscmi_of_(dev);
 
     /* §5.17.6.1: without P2A the platform acts as if it had no notification
      * and no delayed response. */
     (void)avps_scmi_agent_bind(vs->scmi, vs->agent, (avps_dev_features(dev) & F_P2A) != 0u,
-                               vs_kick_cb_, vs);
+                               vscmi_kick_cb_, vs);
 }
 
-static void vs_refuse_(struct avps_virtio_scmi *vs, uint16_t q, uint16_t id, uint64_t detail)
+static void vscmi_refuse_(struct avps_virtio_scmi *vs, uint16_t q, uint16_t id, uint64_t detail)
 {
     vs->refused++;
     avps_dev_report_(&vs->dev, AVPS_EV_DEV_REQUEST, ((uint64_t)q << 16) | id, detail);
 }
 
-static struct avps_virtio_scmi_held *vs_free_held_(struct avps_virtio_scmi *vs, uint64_t *cookie)
+static struct avps_virtio_scmi_held *vscmi_free_held_(struct avps_virtio_scmi *vs, uint64_t *cookie)
 {
     for (uint32_t i = 0; i < vs->num_held; i++) {
         if (vs->held[i].busy == 0u) {
@@ -76,7 +76,7 @@ static struct avps_virtio_scmi_held *vs_free_held_(struct avps_virtio_scmi *vs, 
 }
 
 /* Take a chain; a chain with more pieces than we keep is returned unused. */
-static int vs_pop_(struct avps_virtio_scmi *vs, uint16_t q, struct avps_virtio_scmi_held *h)
+static int vscmi_pop_(struct avps_virtio_scmi *vs, uint16_t q, struct avps_virtio_scmi_held *h)
 {
     struct avps_vq *vq = &vs->queue[q].vq;
 
@@ -92,11 +92,11 @@ static int vs_pop_(struct avps_virtio_scmi *vs, uint16_t q, struct avps_virtio_s
         if ((avps_vq_skip(vq, &id) != 1) || (avps_vq_push(vq, id, 0) != AVPS_OK)) {
             return 0;
         }
-        vs_refuse_(vs, q, id, AVPS_VIRTIO_SCMI_SEGS);
+        vscmi_refuse_(vs, q, id, AVPS_VIRTIO_SCMI_SEGS);
     }
 }
 
-static int vs_complete_(struct avps_virtio_scmi *vs, struct avps_virtio_scmi_held *h, uint32_t n)
+static int vscmi_complete_(struct avps_virtio_scmi *vs, struct avps_virtio_scmi_held *h, uint32_t n)
 {
     struct avps_vq *vq = &vs->queue[AVPS_VIRTIO_SCMI_CMDQ].vq;
     const uint32_t w = avps_vq_req_write(vq, &h->req, 0, vs->rsp, n);
@@ -112,17 +112,17 @@ static int vs_complete_(struct avps_virtio_scmi *vs, struct avps_virtio_scmi_hel
 
 /* §5.17.6.1: every available command is processed; deferred ones complete
  * later, out of order. */
-static int vs_serve_cmdq_(struct avps_virtio_scmi *vs)
+static int vscmi_serve_cmdq_(struct avps_virtio_scmi *vs)
 {
     int done = 0;
 
     for (;;) {
         uint64_t cookie;
-        struct avps_virtio_scmi_held *h = vs_free_held_(vs, &cookie);
+        struct avps_virtio_scmi_held *h = vscmi_free_held_(vs, &cookie);
         uint32_t got;
         int n;
 
-        if (vs_pop_(vs, AVPS_VIRTIO_SCMI_CMDQ, h) <= 0) {
+        if (vscmi_pop_(vs, AVPS_VIRTIO_SCMI_CMDQ, h) <= 0) {
             break; /* empty, or the queue broke */
         }
         got = avps_vq_req_read(&h->req, 0, vs->msg, min_(h->req.rd_len, AVPS_VIRTIO_SCMI_MSG_MAX));
@@ -134,10 +134,10 @@ static int vs_serve_cmdq_(struct avps_virtio_scmi *vs)
         }
         if (n < 0) {
             /* no header, or no room for header and status */
-            vs_refuse_(vs, AVPS_VIRTIO_SCMI_CMDQ, h->req.id, h->req.wr_len);
+            vscmi_refuse_(vs, AVPS_VIRTIO_SCMI_CMDQ, h->req.id, h->req.wr_len);
             n = 0;
         }
-        if (vs_complete_(vs, h, (uint32_t)n) != AVPS_OK) {
+        if (vscmi_complete_(vs, h, (uint32_t)n) != AVPS_OK) {
             break;
         }
         done++;
@@ -145,7 +145,7 @@ static int vs_serve_cmdq_(struct avps_virtio_scmi *vs)
     return done;
 }
 
-static int vs_serve_deferred_(struct avps_virtio_scmi *vs)
+static int vscmi_serve_deferred_(struct avps_virtio_scmi *vs)
 {
     int done = 0;
 
@@ -171,7 +171,7 @@ static int vs_serve_deferred_(struct avps_virtio_scmi *vs)
             vs->rsp[7] = 0xffu;
             n = 8;
         }
-        if (vs_complete_(vs, h, (uint32_t)n) != AVPS_OK) {
+        if (vscmi_complete_(vs, h, (uint32_t)n) != AVPS_OK) {
             break;
         }
         done++;
@@ -179,7 +179,7 @@ static int vs_serve_deferred_(struct avps_virtio_scmi *vs)
     return done;
 }
 
-static int vs_serve_eventq_(struct avps_virtio_scmi *vs)
+static int vscmi_serve_eventq_(struct avps_virtio_scmi *vs)
 {
     struct avps_vq *vq = &vs->queue[AVPS_VIRTIO_SCMI_EVENTQ].vq;
     struct avps_virtio_scmi_held *h = &vs->scratch;
@@ -194,12 +194,12 @@ static int vs_serve_eventq_(struct avps_virtio_scmi *vs)
     while (avps_scmi_p2a_pending(vs->scmi, vs->agent)) {
         uint32_t w = 0;
 
-        if (vs_pop_(vs, AVPS_VIRTIO_SCMI_EVENTQ, h) <= 0) {
+        if (vscmi_pop_(vs, AVPS_VIRTIO_SCMI_EVENTQ, h) <= 0) {
             break;
         }
         if (h->req.n_rd != 0u) {
             /* §5.17.6.2.1: the driver puts no device-readable buffer here */
-            vs_refuse_(vs, AVPS_VIRTIO_SCMI_EVENTQ, h->req.id, h->req.rd_len);
+            vscmi_refuse_(vs, AVPS_VIRTIO_SCMI_EVENTQ, h->req.id, h->req.rd_len);
         } else {
             const int n = avps_scmi_p2a_pop(vs->scmi, vs->agent, vs->rsp,
                                   min_(h->req.wr_len, AVPS_VIRTIO_SCMI_MSG_MAX));
@@ -218,28 +218,28 @@ static int vs_serve_eventq_(struct avps_virtio_scmi *vs)
     return done;
 }
 
-static int vs_serve_(struct avps_virtio_scmi *vs, bool cmdq)
+static int vscmi_serve_(struct avps_virtio_scmi *vs, bool cmdq)
 {
     /* Deferred replies first: those of requests a queue reset took are
      * dropped here even while the queue is down, freeing the platform's slots. */
-    int done = vs_serve_deferred_(vs);
+    int done = vscmi_serve_deferred_(vs);
 
     if (!avps_dev_queue_live_(&vs->dev, AVPS_VIRTIO_SCMI_CMDQ)) {
         return AVPS_E_STATE;
     }
     if (cmdq) {
-        done += vs_serve_cmdq_(vs);
+        done += vscmi_serve_cmdq_(vs);
     }
     (void)avps_vq_notify(&vs->queue[AVPS_VIRTIO_SCMI_CMDQ].vq);
     /* after the cmdq buffers: Linux expects a delayed response after its
      * synchronous reply */
-    done += vs_serve_eventq_(vs);
+    done += vscmi_serve_eventq_(vs);
     return done;
 }
 
-static int vs_queue_notify_(struct avps_dev *dev, uint16_t q)
+static int vscmi_queue_notify_(struct avps_dev *dev, uint16_t q)
 {
-    return vs_serve_(vs_of_(dev), q == AVPS_VIRTIO_SCMI_CMDQ);
+    return vscmi_serve_(vscmi_of_(dev), q == AVPS_VIRTIO_SCMI_CMDQ);
 }
 
 int avps_virtio_scmi_kick(struct avps_virtio_scmi *vs)
@@ -248,12 +248,12 @@ int avps_virtio_scmi_kick(struct avps_virtio_scmi *vs)
 
     AVPS_ASSERT(vs != NULL);
     avps_dev_lock_(&vs->dev);
-    r = vs_serve_(vs, false);
+    r = vscmi_serve_(vs, false);
     avps_dev_unlock_(&vs->dev);
     return r;
 }
 
-static void vs_kick_cb_(void *kctx, uint32_t agent)
+static void vscmi_kick_cb_(void *kctx, uint32_t agent)
 {
     (void)agent;
     (void)avps_virtio_scmi_kick((struct avps_virtio_scmi *)kctx);
@@ -266,10 +266,10 @@ int avps_virtio_scmi_init(struct avps_virtio_scmi *vs, const struct avps_host *h
         .device_id = AVPS_VIRTIO_ID_SCMI,
         .config_size = 0,
         .features = F_P2A, /* §5.17.3.1: we can send notifications and delayed responses */
-        .reset = vs_reset_,
-        .queue_notify = vs_queue_notify_,
-        .queue_reset = vs_queue_reset_,
-        .driver_ok = vs_driver_ok_,
+        .reset = vscmi_reset_,
+        .queue_notify = vscmi_queue_notify_,
+        .queue_reset = vscmi_queue_reset_,
+        .driver_ok = vscmi_driver_ok_,
     };
     struct avps_vq_slot *slots;
     int err;
@@ -302,7 +302,7 @@ int avps_virtio_scmi_init(struct avps_virtio_scmi *vs, const struct avps_host *h
     vs->commands = 0;
     vs->events = 0;
     vs->refused = 0;
-    vs_reset_(&vs->dev);
+    vscmi_reset_(&vs->dev);
     return AVPS_OK;
 }
 

@@ -41,6 +41,7 @@ static const struct dmn_type *const types[] = {
     &dmn_net,
     &dmn_input,
     &dmn_console,
+    &dmn_vsock,
 };
 
 static struct dmn_dev devices[MAX_DEVICES];

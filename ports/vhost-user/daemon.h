@@ -18,7 +18,7 @@
 #include "avps_vhost_user.h"
 
 #define DMN_SPEC_MAX 512     /* bytes of one --device argument */
-#define DMN_TYPE_FDS 32      /* backend fds one device may add to the poll set */
+#define DMN_TYPE_FDS 72      /* backend fds one device may add to the poll set */
 
 struct dmn_type;
 
@@ -66,6 +66,7 @@ extern const struct dmn_type dmn_scmi;
 extern const struct dmn_type dmn_net;
 extern const struct dmn_type dmn_input;
 extern const struct dmn_type dmn_console;
+extern const struct dmn_type dmn_vsock;
 
 /* Print one line on stderr. */
 void dmn_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -22,6 +22,7 @@
 #                           the daemon, for the host side of a test (e.g. input
 #                           events into the daemon's event socket); its output
 #                           goes to LOG.host; stopped (by PID) after the boot
+#   --host CMD              the same as --host-cmd
 #   --expect-pattern P      any (default): reads have the right length and are
 #                           not one repeated byte; counter: within each read
 #                           every byte is the previous one plus 1 (mod 256)
@@ -74,7 +75,7 @@ pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --daemon) daemon_cmd="$2"; shift 2 ;;
-    --host-cmd) host_cmd="$2"; shift 2 ;;
+    --host-cmd|--host) host_cmd="$2"; shift 2 ;;
     --expect-pattern) pattern="$2"; shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
     --stall) stall="$2"; shift 2 ;;
@@ -185,6 +186,7 @@ dev_base() {
     blk/vhost-user) echo vhost-user-blk ;;
     net/vhost-user) echo virtio-net ;;
     input/vhost-user) echo vhost-user-input ;;
+    vsock/vhost-user) echo vhost-user-vsock ;;
     *) echo "run.sh: test $1 has no device for backend $2" >&2; return 1 ;;
   esac
 }

@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --tests) tests="$2"; shift 2 ;;
     -v) verbose=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    --daemon|--host-cmd|--expect-pattern|--timeout|--stall|--retries|--append|--mem|--tsc-khz|--chaos|\
+    --daemon|--host-cmd|--host|--expect-pattern|--timeout|--stall|--retries|--append|--mem|--tsc-khz|--chaos|\
     --image-size|--num-queues|--smp)
       pass_opts+=("$1" "$2"); shift 2 ;;
     --image-unchanged)
