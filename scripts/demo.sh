@@ -138,7 +138,7 @@ log="$out/guest-blk-crash.log"
 echo
 echo "== Guest on virtio-pci (QEMU q35), split virtqueue, virtio-blk; the daemon is killed mid-write and restarted"
 if tests/guest/run.sh --log "$log" --image-size 16777216 --chaos daemon --timeout 90 \
-     --daemon "$out/avps-vhost-user -v --socket-path {socket} --device blk,image={image},latency-ms=100" \
+     --daemon "$out/avps-vhost-user -v --socket-path {socket} --device blk,image={image},latency-ms=300" \
      q35 split blk-crash vhost-user >"$out/run-blk-crash.txt" 2>&1; then
   verdict="PASS"
 else
@@ -146,7 +146,7 @@ else
   status=1
 fi
 echo "  chaos:          $(paste -sd ';' "$log.chaos" 2>/dev/null | sed 's/;/; /g')"
-echo "  new daemon:     $(grep -o '[0-9]* buffer(s) in flight to resubmit' "$log.daemon" | tail -1) (from the inflight region)"
+echo "  new daemon:     $(grep -o '[0-9]* buffer(s) in flight to resubmit' "$log.daemon" | sort -n | tail -1) (from the inflight region)"
 echo "  guest did:      $(grep -oE 'blk-crash-writes (PASS|FAIL).*' "$out/run-blk-crash.txt" | head -1)"
 echo "  compared:       $(grep -oE 'host-sum-crash (PASS|FAIL).*' "$out/run-blk-crash.txt" | head -1) (bytes lost: $(grep -q 'host-sum-crash PASS' "$out/run-blk-crash.txt" && echo 0 || echo 'see log'))"
 echo "  result:         $verdict ($(tail -1 "$out/run-blk-crash.txt"))"

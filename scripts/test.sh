@@ -194,7 +194,7 @@ bash tests/guest/suite.sh -v --tests blk-mq --image-size 8388608 --smp 2 --num-q
 # was in flight from the inflight region; every write completes and the 8 MiB
 # read back equal the pattern, in the guest and in the host's image.
 bash tests/guest/suite.sh -v --tests blk-crash --image-size 16777216 --chaos daemon --timeout 90 \
-  --daemon "$blkd,latency-ms=100 -v" vhost-user >>"$out/guest.log" 2>&1 || grc=1
+  --daemon "$blkd,latency-ms=300 -v" vhost-user >>"$out/guest.log" 2>&1 || grc=1
 # virtio-net: a TAP device in a private network namespace (root), ping and TCP
 # both ways, link down/up (split rings), and two queue pairs (net-mq).
 netd="ip netns exec {netns} $out/gcc/avps-vhost-user --socket-path {socket} --device net,tap={tap},num-queues={netq}"

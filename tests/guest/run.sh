@@ -489,7 +489,7 @@ if [ "$seen_done" -eq 1 ]; then
   # After a daemon crash: what the new daemon took back from the inflight
   # region (a fact, not a check: it depends on where the kill landed).
   if [ "$chaos" = daemon ] && [ -f "$log.daemon" ]; then
-    rs="$(grep -o '[0-9]* buffer(s) in flight to resubmit' "$log.daemon" | tail -n1 | cut -d' ' -f1)"
+    rs="$(grep -o '[0-9]* buffer(s) in flight to resubmit' "$log.daemon" | cut -d' ' -f1 | sort -n | tail -n1)"
     say "fact resubmitted after the crash: ${rs:-0} request(s) from the inflight region"
   fi
   if [ "$image_unchanged" -eq 1 ]; then

@@ -8,7 +8,7 @@
 #   ro:   the disk is read-only; a write fails; the data reads back unchanged.
 #   mq:   the disk has 2 hardware queues (/sys/block/DISK/mq); data as above.
 #   crash: (blk-crash.sh, run with --chaos daemon and a daemon that holds each
-#         request, latency-ms) 8 MiB written by 4 writers in 128 direct 64 KiB
+#         request, latency-ms) 8 MiB written by 4 writers in 64 direct 128 KiB
 #         writes; a second in, the guest announces AVPS-PHASE and the host kills
 #         the daemon (SIGKILL) and starts a new one; QEMU reconnects and the new
 #         daemon resubmits what was in flight (INFLIGHT_SHMFD). Every write must
@@ -111,9 +111,9 @@ if [ -n "$disk" ]; then
   case "$blk_mode" in
     data) blk_data ;;
     crash)
-      # 4 writers, 32 direct 64 KiB writes each; the daemon holds every
-      # request (latency-ms) so some are always in flight when it dies.
-      off=$((1024 * 1024)) chunk=65536 n=128 per=32
+      # 4 writers, 16 direct 128 KiB writes each; the daemon holds every
+      # request (latency-ms) so some are nearly always in flight when it dies.
+      off=$((1024 * 1024)) chunk=131072 n=64 per=16
       dd if=/dev/urandom of=/tmp/pat bs=$chunk count=$n 2>/dev/null
       want="$(blk_md5 </tmp/pat)"
       for w in 0 1 2 3; do
@@ -142,7 +142,7 @@ if [ -n "$disk" ]; then
       got="$(blk_read_md5 $off $((chunk * n)))"
       if [ "$got" = "$want" ]; then result "blk-crash-readback PASS $((chunk * n)) bytes, md5 $got"
       else
-        # which 64 KiB writes did not arrive
+        # which writes did not arrive
         lost="" i=0
         while [ $i -lt $n ]; do
           a="$(dd if=/tmp/pat bs=$chunk skip=$i count=1 2>/dev/null | blk_md5)"
