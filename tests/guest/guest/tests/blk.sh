@@ -16,20 +16,8 @@
 #         the host's image.
 
 blk_mode="${BLK_MODE:-data}"
-blk_dev="" blk_drv=""
-for d in /sys/bus/virtio/devices/*; do
-  [ -e "$d" ] || continue
-  name="${d##*/}"
-  id="$(cat "$d/device" 2>/dev/null)"
-  drv="$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
-  real="$(readlink -f "$d")"
-  parent="${real%/*}"
-  ptrans="$(basename "$(readlink "$parent/driver" 2>/dev/null)" 2>/dev/null)"
-  feat="$(cat "$d/features" 2>/dev/null)"
-  avps "DEV $name device=$id vendor=$(cat "$d/vendor" 2>/dev/null) driver=${drv:-none} transport=${ptrans:-unknown} parent=${parent##*/} status=$(cat "$d/status" 2>/dev/null) features=${feat:-unknown}"
-  [ "$id" = "0x0002" ] && [ -z "$blk_dev" ] && blk_dev="$name" && blk_drv="$drv"
-done
-[ -n "$blk_dev" ] && avps "INFO dut $blk_dev"
+find_dev 0x0002
+blk_dev="$dut_dev" blk_drv="$dut_drv"
 disk=""
 [ -n "$blk_dev" ] && disk="$(ls "/sys/bus/virtio/devices/$blk_dev/block" 2>/dev/null | head -n1)"
 if [ -z "$blk_dev" ]; then

@@ -12,20 +12,8 @@
 #      (each group ended by SYN_REPORT); the guest must read exactly those.
 want_name="avps virtio input"
 
-input_dev=""
-for d in /sys/bus/virtio/devices/*; do
-  [ -e "$d" ] || continue
-  name="${d##*/}"
-  id="$(cat "$d/device" 2>/dev/null)"
-  drv="$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
-  real="$(readlink -f "$d")"
-  parent="${real%/*}"
-  ptrans="$(basename "$(readlink "$parent/driver" 2>/dev/null)" 2>/dev/null)"
-  feat="$(cat "$d/features" 2>/dev/null)"
-  avps "DEV $name device=$id vendor=$(cat "$d/vendor" 2>/dev/null) driver=${drv:-none} transport=${ptrans:-unknown} parent=${parent##*/} status=$(cat "$d/status" 2>/dev/null) features=${feat:-unknown}"
-  [ "$id" = "0x0012" ] && [ -z "$input_dev" ] && input_dev="$name" && input_drv="$drv"
-done
-[ -n "$input_dev" ] && avps "INFO dut $input_dev"
+find_dev 0x0012
+input_dev="$dut_dev" input_drv="$dut_drv"
 if [ -z "$input_dev" ]; then
   result "input-present FAIL no virtio device with id 18"
 elif [ "$input_drv" != "virtio_input" ]; then

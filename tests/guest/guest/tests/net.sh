@@ -10,19 +10,8 @@
 #   - unless avps.netlink=0: link down and up, driven by the host
 #     (AVPS-PHASE link-down / link-up: SIGUSR1 / SIGUSR2 to the daemon), seen
 #     in /sys/class/net/IF/carrier, and traffic again afterwards.
-net_dev=""
-for d in /sys/bus/virtio/devices/*; do
-  [ -e "$d" ] || continue
-  name="${d##*/}"
-  id="$(cat "$d/device" 2>/dev/null)"
-  drv="$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
-  real="$(readlink -f "$d")"
-  parent="${real%/*}"
-  ptrans="$(basename "$(readlink "$parent/driver" 2>/dev/null)" 2>/dev/null)"
-  avps "DEV $name device=$id vendor=$(cat "$d/vendor" 2>/dev/null) driver=${drv:-none} transport=${ptrans:-unknown} parent=${parent##*/} status=$(cat "$d/status" 2>/dev/null) features=$(cat "$d/features" 2>/dev/null)"
-  [ "$id" = "0x0001" ] && [ -z "$net_dev" ] && net_dev="$name"
-done
-[ -n "$net_dev" ] && avps "INFO dut $net_dev"
+find_dev 0x0001
+net_dev="$dut_dev"
 ifname=""
 [ -n "$net_dev" ] && ifname="$(ls "/sys/bus/virtio/devices/$net_dev/net" 2>/dev/null | head -n1)"
 if [ -n "$ifname" ]; then result "net-present PASS $net_dev is $ifname"; else result "net-present FAIL no virtio-net interface"; fi

@@ -4,19 +4,8 @@
 # sees the phase line and starts a new one; QEMU reconnects (reconnect=1) and the
 # second read, blocked meanwhile in the driver, must complete from the new
 # daemon.
-rng_dev=""
-for d in /sys/bus/virtio/devices/*; do
-  [ -e "$d" ] || continue
-  name="${d##*/}"
-  id="$(cat "$d/device" 2>/dev/null)"
-  drv="$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
-  real="$(readlink -f "$d")"
-  parent="${real%/*}"
-  ptrans="$(basename "$(readlink "$parent/driver" 2>/dev/null)" 2>/dev/null)"
-  avps "DEV $name device=$id vendor=$(cat "$d/vendor" 2>/dev/null) driver=${drv:-none} transport=${ptrans:-unknown} parent=${parent##*/} status=$(cat "$d/status" 2>/dev/null) features=$(cat "$d/features" 2>/dev/null)"
-  [ "$id" = "0x0004" ] && [ -z "$rng_dev" ] && rng_dev="$name"
-done
-[ -n "$rng_dev" ] && avps "INFO dut $rng_dev"
+find_dev 0x0004
+rng_dev="$dut_dev"
 [ -n "$rng_dev" ] && result "rng-present PASS" || result "rng-present FAIL no virtio-rng"
 echo 0 >/sys/class/misc/hw_random/rng_quality 2>/dev/null
 [ -c /dev/hwrng ] || mdev -s

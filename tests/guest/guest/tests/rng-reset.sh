@@ -2,18 +2,8 @@
 # again (driver unbind + bind: status 0, then the whole initialisation), and
 # the device serves again. Through vhost-user this stops the ring with
 # GET_VRING_BASE and starts it again with SET_VRING_BASE.
-rng_dev=""
-for d in /sys/bus/virtio/devices/*; do
-  [ -e "$d" ] || continue
-  name="${d##*/}"
-  id="$(cat "$d/device" 2>/dev/null)"
-  real="$(readlink -f "$d")"
-  parent="${real%/*}"
-  ptrans="$(basename "$(readlink "$parent/driver" 2>/dev/null)" 2>/dev/null)"
-  avps "DEV $name device=$id vendor=$(cat "$d/vendor" 2>/dev/null) driver=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null) transport=${ptrans:-unknown} parent=${parent##*/} status=$(cat "$d/status" 2>/dev/null) features=$(cat "$d/features" 2>/dev/null)"
-  [ "$id" = "0x0004" ] && [ -z "$rng_dev" ] && rng_dev="$name"
-done
-[ -n "$rng_dev" ] && avps "INFO dut $rng_dev"
+find_dev 0x0004
+rng_dev="$dut_dev"
 [ -n "$rng_dev" ] && result "rng-present PASS" || result "rng-present FAIL no virtio-rng"
 echo 0 >/sys/class/misc/hw_random/rng_quality 2>/dev/null
 [ -c /dev/hwrng ] || mdev -s

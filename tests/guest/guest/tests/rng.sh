@@ -3,20 +3,8 @@
 # Kernel command line: avps.rng_sizes=64,256,16 (bytes per read, one read each).
 
 # Describe every virtio device: id, driver, transport, negotiated features.
-rng_dev=""
-for d in /sys/bus/virtio/devices/*; do
-  [ -e "$d" ] || continue
-  name="${d##*/}"
-  id="$(cat "$d/device" 2>/dev/null)"
-  drv="$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
-  real="$(readlink -f "$d")"
-  parent="${real%/*}"
-  ptrans="$(basename "$(readlink "$parent/driver" 2>/dev/null)" 2>/dev/null)"
-  feat="$(cat "$d/features" 2>/dev/null)"
-  avps "DEV $name device=$id vendor=$(cat "$d/vendor" 2>/dev/null) driver=${drv:-none} transport=${ptrans:-unknown} parent=${parent##*/} status=$(cat "$d/status" 2>/dev/null) features=${feat:-unknown}"
-  [ "$id" = "0x0004" ] && [ -z "$rng_dev" ] && rng_dev="$name" && rng_drv="$drv"
-done
-[ -n "$rng_dev" ] && avps "INFO dut $rng_dev"
+find_dev 0x0004
+rng_dev="$dut_dev" rng_drv="$dut_drv"
 if [ -z "$rng_dev" ]; then
   result "rng-present FAIL no virtio device with id 4"
 elif [ "$rng_drv" != "virtio_rng" ]; then

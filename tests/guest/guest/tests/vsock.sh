@@ -4,20 +4,8 @@
 # Sourced by /init (busybox sh); uses avps/result from there.
 # Kernel command line: avps.vsock_bytes=N (bulk transfer size, default 4 MiB).
 
-vs_dev=""
-for d in /sys/bus/virtio/devices/*; do
-  [ -e "$d" ] || continue
-  name="${d##*/}"
-  id="$(cat "$d/device" 2>/dev/null)"
-  drv="$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
-  real="$(readlink -f "$d")"
-  parent="${real%/*}"
-  ptrans="$(basename "$(readlink "$parent/driver" 2>/dev/null)" 2>/dev/null)"
-  feat="$(cat "$d/features" 2>/dev/null)"
-  avps "DEV $name device=$id vendor=$(cat "$d/vendor" 2>/dev/null) driver=${drv:-none} transport=${ptrans:-unknown} parent=${parent##*/} status=$(cat "$d/status" 2>/dev/null) features=${feat:-unknown}"
-  [ "$id" = "0x0013" ] && [ -z "$vs_dev" ] && vs_dev="$name" && vs_drv="$drv"
-done
-[ -n "$vs_dev" ] && avps "INFO dut $vs_dev"
+find_dev 0x0013
+vs_dev="$dut_dev" vs_drv="$dut_drv"
 if [ -z "$vs_dev" ]; then
   result "vsock-present FAIL no virtio device with id 19"
 elif [ "$vs_drv" != "vmw_vsock_virtio_transport" ]; then
