@@ -786,6 +786,63 @@ static void test_console_too_many_pieces_refused(void **s)
     cf_free(t);
 }
 
+/* The host-side API refuses ports that do not exist or cannot exist, and a
+ * device without MULTIPORT has port 0 only (console.h: port_add, port_remove,
+ * port_open, resize). */
+static void test_console_api_refusals(void **s)
+{
+    struct cfix *t = cf_new(false, 1, false, false);
+    struct avps_console_stats st0, st1;
+
+    (void)s;
+    assert_int_equal(avps_console_port_add(&t->con, 1, "x", 1, false), AVPS_E_INVAL);
+    assert_int_equal(avps_console_port_add(&t->con, 0, "x", 1, false), AVPS_E_INVAL);
+    assert_int_equal(avps_console_port_remove(&t->con, 0), AVPS_E_INVAL);
+    assert_int_equal(avps_console_port_remove(&t->con, 3), AVPS_E_INVAL);
+    assert_int_equal(avps_console_port_open(&t->con, 5, true), AVPS_E_INVAL);
+    assert_int_equal(avps_console_resize(&t->con, 7, 1, 1), AVPS_E_INVAL);
+    /* without VIRTIO_CONSOLE_F_SIZE a resize changes no configuration */
+    avps_console_stats(&t->con, &st0);
+    assert_int_equal(avps_console_resize(&t->con, 0, 132, 43), AVPS_OK);
+    avps_console_stats(&t->con, &st1);
+    assert_memory_equal(&st0, &st1, sizeof st0);
+    assert_false(avps_console_rx_wanted(&t->con, 9));
+    assert_false(avps_console_guest_open(&t->con, 9));
+    cf_free(t);
+
+    t = cf_new(false, MAXP, true, false);
+    assert_int_equal(avps_console_port_remove(&t->con, 2), AVPS_E_STATE); /* never added */
+    assert_int_equal(avps_console_port_add(&t->con, 2, "data", 4, false), AVPS_OK);
+    assert_int_equal(avps_console_port_add(&t->con, 2, "data", 4, false), AVPS_E_STATE);
+    /* a port that is no console takes a size but sends no RESIZE */
+    assert_int_equal(avps_console_resize(&t->con, 2, 100, 30), AVPS_OK);
+    assert_int_equal(avps_console_port_open(&t->con, 2, true), AVPS_OK);
+    cf_free(t);
+}
+
+/* A backend without the optional event op: the driver's control messages
+ * (DEVICE_READY, PORT_READY, PORT_OPEN) are handled all the same. */
+static void test_console_backend_without_event_op(void **s)
+{
+    struct cfix *t = cf_new(true, MAXP, false, false);
+    struct ctl c;
+    int n = 0;
+
+    (void)s;
+    t->be.event = NULL;
+    mp_up(t);
+    while (ctrl_recv(t, &c) == 1)
+        n++;
+    assert_true(n >= 1); /* PORT_ADD of port 0 at least */
+    ctrl_send(t, 0, AVPS_VIRTIO_CONSOLE_PORT_READY, 1);
+    ctrl_send(t, 0, AVPS_VIRTIO_CONSOLE_PORT_OPEN, 1);
+    ctrl_send(t, 0, AVPS_VIRTIO_CONSOLE_PORT_OPEN, 0);
+    assert_false(avps_console_guest_open(&t->con, 0));
+    assert_int_equal(t->events, 0);
+    assert_false(avps_dev_needs_reset(D(t)));
+    cf_free(t);
+}
+
 static void test_console_init_refuses_bad_arguments(void **s)
 {
     struct cfix *t = cf_new(false, 1, false, false);
@@ -828,6 +885,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_5_3_console_device_id_and_queues),
+        cmocka_unit_test(test_console_api_refusals),
+        cmocka_unit_test(test_console_backend_without_event_op),
         cmocka_unit_test(test_5_3_3_feature_bits_as_configured),
         cmocka_unit_test(test_5_3_4_config_layout),
         cmocka_unit_test(test_5_3_5_1_emerg_write_on_unconfigured_device),

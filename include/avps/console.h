@@ -168,8 +168,8 @@ struct avps_dev *avps_console_dev(struct avps_console *con);
  * @param[in]     name_len Bytes of name (≤ AVPS_CONSOLE_NAME_MAX).
  * @param[in]     console  Nominate the port as a console port.
  * @retval AVPS_OK       Added.
- * @retval AVPS_E_INVAL  id out of range, or the name too long (§5.3.6.2.1: never
- *                       a port at or above max_nr_ports).
+ * @retval AVPS_E_INVAL  id 0 (port 0 always exists), id out of range, or the name
+ *                       too long (§5.3.6.2.1: never a port at or above max_nr_ports).
  * @retval AVPS_E_STATE  The port exists already (§5.3.6.2.1), or the device
  *                       does not offer MULTIPORT.
  * @par Context
