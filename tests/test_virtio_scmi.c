@@ -694,6 +694,18 @@ static void test_virtio_scmi_init_rejects(void **s)
     cfg.num_slots = 2 * QSIZE;
     cfg.queue_size_max = 0;
     assert_int_equal(avps_virtio_scmi_init(&vs, &f->g.host, &cfg), AVPS_E_INVAL);
+    /* one missing array at a time (virtio_scmi.h: "NULL argument") */
+    cfg.queue_size_max = QSIZE;
+    cfg.held = NULL;
+    assert_int_equal(avps_virtio_scmi_init(&vs, &f->g.host, &cfg), AVPS_E_INVAL);
+    cfg.held = f->held;
+    cfg.num_held = 0;
+    assert_int_equal(avps_virtio_scmi_init(&vs, &f->g.host, &cfg), AVPS_E_INVAL);
+    cfg.num_held = 1;
+    cfg.slots = NULL;
+    assert_int_equal(avps_virtio_scmi_init(&vs, &f->g.host, &cfg), AVPS_E_INVAL);
+    cfg.slots = f->slots;
+    assert_int_equal(avps_virtio_scmi_init(NULL, &f->g.host, &cfg), AVPS_E_INVAL);
     vf_free(f);
 }
 
