@@ -123,12 +123,13 @@ static int ref_ack(const uint8_t *d, uint32_t n)
     if (n < 2u)
         return 1;
     len = n - 2u;
-    switch (d[0] * 16 + d[1]) {
-    case 0x00: case 0x01:
+    /* class << 8 | command: every (class, command) pair its own key */
+    switch (d[0] * 256 + d[1]) {
+    case 0x000: case 0x001:
         return (feat & NB(AVPS_VIRTIO_NET_F_CTRL_RX)) && len == 1u && x[0] <= 1u ? 0 : 1;
-    case 0x02: case 0x03: case 0x04: case 0x05:
+    case 0x002: case 0x003: case 0x004: case 0x005:
         return (feat & NB(AVPS_VIRTIO_NET_F_CTRL_RX_EXTRA)) && len == 1u && x[0] <= 1u ? 0 : 1;
-    case 0x10:
+    case 0x100:
         if (!(feat & NB(AVPS_VIRTIO_NET_F_CTRL_RX)) || len < 8u)
             return 1;
         n1 = (uint64_t)x[0] | ((uint64_t)x[1] << 8) | ((uint64_t)x[2] << 16) | ((uint64_t)x[3] << 24);
@@ -137,13 +138,13 @@ static int ref_ack(const uint8_t *d, uint32_t n)
         x += 4u + 6u * n1;
         n2 = (uint64_t)x[0] | ((uint64_t)x[1] << 8) | ((uint64_t)x[2] << 16) | ((uint64_t)x[3] << 24);
         return 8u + 6u * n1 + 6u * n2 == len ? 0 : 1;
-    case 0x11:
+    case 0x101:
         return (feat & NB(AVPS_VIRTIO_NET_F_CTRL_MAC_ADDR)) && len == 6u ? 0 : 1;
-    case 0x20: case 0x21:
+    case 0x200: case 0x201:
         return (feat & NB(AVPS_VIRTIO_NET_F_CTRL_VLAN)) && len == 2u && le16(x) < 4096u ? 0 : 1;
-    case 0x30:
+    case 0x300:
         return (feat & NB(AVPS_VIRTIO_NET_F_GUEST_ANNOUNCE)) && len == 0u ? 0 : 1;
-    case 0x40:
+    case 0x400:
         return (feat & NB(AVPS_VIRTIO_NET_F_MQ)) && len == 2u && le16(x) >= 1u && le16(x) <= 2u ? 0 : 1;
     default:
         return 1;
