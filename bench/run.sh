@@ -5,6 +5,10 @@
 #   bash bench/run.sh            # full run (a few minutes)
 #   bash bench/run.sh --smoke    # tiny counts, seconds: checks that it all runs (CI)
 #   bash bench/run.sh --no-wait  # do not wait for a quiet machine first
+#   bash bench/run.sh --vhost-net  # also bench/vhost_net.sh (DPDK vhost vs
+#                                  # avps-vhost-user, about 20 min more, root)
+# Without --vhost-net, the vhost-net section of the previous bench/report.md
+# (if any) is carried over unchanged, with its own date line.
 #
 # Instructions per chain come from valgrind --tool=callgrind (hardware counters
 # are not available to perf in this VM), counting only the device's calls
@@ -18,11 +22,13 @@ out="$top/bench/out"
 report="$top/bench/report.md"
 smoke=0
 wait_quiet=1
+vhost_net=0
 for a in "$@"; do
   case $a in
     --smoke) smoke=1; wait_quiet=0 ;;
     --no-wait) wait_quiet=0 ;;
-    *) echo "usage: bench/run.sh [--smoke] [--no-wait]"; exit 2 ;;
+    --vhost-net) vhost_net=1 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--no-wait] [--vhost-net]"; exit 2 ;;
   esac
 done
 mkdir -p "$out"
@@ -112,6 +118,23 @@ if ! "$bin" "${args[@]}" --only st --batch 32 --port fast --runs "$([ "$smoke" =
   exit 1
 fi
 
+# ---- vhost-user net against DPDK vhost (optional) --------------------------------
+vn_section="$out/vhost-net.md"
+if [ "$vhost_net" = 1 ]; then
+  echo "== bench/vhost_net.sh" >&2
+  vn_args=(--build "$build" --out "$vn_section")
+  [ "$smoke" = 1 ] && vn_args+=(--smoke)
+  if ! bash "$top/bench/vhost_net.sh" "${vn_args[@]}" >/dev/null; then
+    echo "FAILED: bench/vhost_net.sh"
+    exit 1
+  fi
+elif [ -f "$report" ] && grep -q '^## vhost-user net' "$report"; then
+  awk '/^## vhost-user net/ {on = 1} on && /^## / && !/^## vhost-user net/ {on = 0} on' \
+    "$report" >"$vn_section"
+else
+  rm -f "$vn_section"
+fi
+
 echo "== size" >&2
 bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.err"; exit 1; }
 
@@ -141,6 +164,10 @@ bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.
   echo "## Size (bench/size.sh)"
   echo
   cat "$out/size.md"
+  if [ -s "$vn_section" ]; then
+    echo
+    cat "$vn_section"
+  fi
 } >"$report"
 
 cat "$report"

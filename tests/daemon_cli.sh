@@ -74,26 +74,29 @@ expect console-name-first 2 'name= follows its socket=' --socket-path "$tmp/a.so
 expect console-max-ports 2 'max-ports=1 is less than the 2 ports' --socket-path "$tmp/a.sock" --device "console,socket=$tmp/p0,socket=$tmp/p1,max-ports=1"
 expect console-size-pair 2 'both cols= and rows=' --socket-path "$tmp/a.sock" --device "console,socket=$tmp/p0,cols=80"
 
-for sig in TERM INT; do
-  sock="$tmp/$sig.sock"
-  "$d" -v --socket-path "$sock" --device rng --socket-path "$sock.2" --device rng,source=counter \
+# --poll: the same, with the fds looked at only every few turns of the queues
+for run in TERM INT POLL; do
+  sig=$run popt=()
+  [ "$run" = POLL ] && sig=TERM popt=(--poll)
+  sock="$tmp/$run.sock"
+  "$d" -v "${popt[@]}" --socket-path "$sock" --device rng --socket-path "$sock.2" --device rng,source=counter \
     >"$tmp/run.out" 2>&1 &
   pid=$!
   for _ in $(seq 50); do [ -S "$sock" ] && [ -S "$sock.2" ] && break; sleep 0.1; done
   # a front-end that connects and vanishes: the daemon must keep listening
   python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$sock" 2>/dev/null
   sleep 0.2
-  if ! kill -0 "$pid" 2>/dev/null; then ko "survives-disconnect-$sig" "daemon exited"; continue; fi
+  if ! kill -0 "$pid" 2>/dev/null; then ko "survives-disconnect-$run" "daemon exited"; continue; fi
   python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$sock" 2>/dev/null &&
-    ok "survives-disconnect-$sig" || ko "survives-disconnect-$sig" "socket no longer accepts"
+    ok "survives-disconnect-$run" || ko "survives-disconnect-$run" "socket no longer accepts"
   kill -"$sig" "$pid"
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; ko "exit-on-SIG$sig" "still running after 5 s"; continue; fi
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; ko "exit-on-SIG$sig${popt[*]:+-poll}" "still running after 5 s"; continue; fi
   wait "$pid"; rc=$?
   if [ "$rc" -eq 0 ] && [ ! -e "$sock" ] && [ ! -e "$sock.2" ] && grep -q stopped "$tmp/run.out"; then
-    ok "exit-on-SIG$sig"
+    ok "exit-on-SIG$sig${popt[*]:+-poll}"
   else
-    ko "exit-on-SIG$sig" "(exit $rc, sockets left: $(ls "$tmp" | tr '\n' ' '))"
+    ko "exit-on-SIG$sig${popt[*]:+-poll}" "(exit $rc, sockets left: $(ls "$tmp" | tr '\n' ' '))"
   fi
 done
 echo "daemon-cli: $pass passed, $fail failed"

@@ -153,6 +153,7 @@ struct fe {
     int kick, call; /* eventfds */
     uint64_t pf;    /* protocol features acked */
     uint8_t expect; /* next entropy byte the guest should see */
+    bool avail_half_base; /* packed SET_VRING_BASE as DPDK virtio-user sends it */
 };
 
 static int count_fds(void)
@@ -519,7 +520,7 @@ static void fe_negotiate(struct fe *f, bool packed, int mem)
     }
     want = FB(VERSION_1) | VU_PROTO | (packed ? FB(RING_PACKED) : 0);
     assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_FEATURES, want), 0);
-    fe_vring(f, fresh_base(packed));
+    fe_vring(f, (packed && f->avail_half_base) ? 0x8000u : fresh_base(packed));
     /* vhost_user_add_status(ACKNOWLEDGE | DRIVER | DRIVER_OK) */
     st = (uint8_t)fe_get(f, AVPS_VU_GET_STATUS);
     assert_int_equal(fe_ack_u64(f, AVPS_VU_SET_STATUS,
@@ -646,6 +647,24 @@ static void test_qemu72_negotiation_packed(void **s)
 {
     (void)s;
     negotiate_and_use(true, MEM_TABLE);
+}
+
+/* DPDK 22.11 virtio-user starts a packed ring with SET_VRING_BASE 0x8000
+ * (avail index 0, wrap counter 1, no used half): the device must start at the
+ * ring's first descriptor with both wrap counters 1, or it never sees a buffer. */
+static void test_dpdk_virtio_user_packed_base(void **s)
+{
+    struct fe *f = fe_new();
+
+    (void)s;
+    f->avail_half_base = true;
+    fe_negotiate(f, true, MEM_TABLE);
+    fe_rng_roundtrip(f, 32);
+    for (int i = 0; i < 40; i++) /* across the wrap */
+        fe_rng_roundtrip(f, 8);
+    assert_int_equal(avps_rng_bytes(&f->b->rng), 32 + 40 * 8);
+    assert_int_equal(avps_dev_guest_errors(f->b->dev), 0);
+    fe_free(f);
 }
 
 /* CONFIGURE_MEM_SLOTS: the memory comes as ADD_MEM_REG. */
@@ -2617,6 +2636,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qemu72_negotiation_split),
         cmocka_unit_test(test_qemu72_negotiation_packed),
+        cmocka_unit_test(test_dpdk_virtio_user_packed_base),
         cmocka_unit_test(test_add_mem_reg_negotiation_split),
         cmocka_unit_test(test_add_mem_reg_negotiation_packed),
         cmocka_unit_test(test_buffers_before_start_are_served),

@@ -32,6 +32,7 @@ struct dmn_dev {
     struct avps_vu vu;
     const struct dmn_type *type;
     void *priv;                /* the type's state (allocated by setup) */
+    uint8_t kicks_off[AVPS_VU_MAX_QUEUES]; /* --poll: kicks disabled on this start */
 };
 
 struct dmn_type {

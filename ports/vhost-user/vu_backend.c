@@ -310,7 +310,11 @@ static int vu_ring_start(struct avps_vu *vu, uint16_t i)
     qs.vector = AVPS_DEV_NO_VECTOR;
     qs.ready = 1;
     if (vu_packed(vu)) {
-        const uint32_t base = q->base_set ? q->base : 0x80008000u;
+        /* QEMU sends both halves (bits 16-31: the used index and wrap
+         * counter). DPDK's virtio-user sends the avail half only, 0x8000 for
+         * its (always fresh) ring, and DPDK's vhost library reads only that
+         * half: there the used half is the avail half. */
+        const uint32_t base = (!q->base_set || q->base == 0x8000u) ? 0x80008000u : q->base;
         const uint16_t used = (uint16_t)(base >> 16);
         const uint16_t avail = (uint16_t)base;
 
