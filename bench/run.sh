@@ -135,6 +135,39 @@ else
   rm -f "$vn_section"
 fi
 
+# ---- the plot: ns/chain against batch size, 1-descriptor chains --------------------
+echo "== plot" >&2
+plot_note=""
+if ! command -v gnuplot >/dev/null 2>&1 && [ "$smoke" = 0 ]; then
+  apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 || true
+fi
+awk -v dir="$out" '
+  /^### \(a\)/ { sec = "st" } /^### \(b\)/ { sec = "tt" } /^### Targets/ { sec = "" }
+  sec != "" && /^\| (split|packed) \| 1d \|/ {
+    n = split($0, c, "|"); v = c[5]; gsub(/[* ]/, "", v); sub(/\[.*/, "", v)
+    gsub(/ /, "", c[2]); gsub(/ /, "", c[4])
+    print c[4], v > (dir "/plot-" c[2] "-" sec ".dat")
+  }' "$out/vq.md"
+if command -v gnuplot >/dev/null 2>&1 && [ -s "$out/plot-split-st.dat" ] && [ "$smoke" = 0 ]; then
+  gnuplot <<EOG 2>"$out/plot.err" || plot_note="(gnuplot failed: $(head -1 "$out/plot.err"))"
+set terminal pngcairo size 800,500 noenhanced
+set output "$top/bench/vq_batch.png"
+set title "libavps ring engines: device ns per 1-descriptor chain ($(date -u +%Y-%m-%d), $(nproc) CPUs)"
+set xlabel "batch size (chains per pop/push round)"
+set ylabel "ns per chain (median)"
+set logscale x 2
+set xtics (1, 8, 32)
+set key top right
+set grid
+plot "$out/plot-split-st.dat" using 1:2 with linespoints lw 2 title "split, one thread", \
+     "$out/plot-packed-st.dat" using 1:2 with linespoints lw 2 title "packed, one thread", \
+     "$out/plot-split-tt.dat" using 1:2 with linespoints lw 2 dt 2 title "split, two threads", \
+     "$out/plot-packed-tt.dat" using 1:2 with linespoints lw 2 dt 2 title "packed, two threads"
+EOG
+else
+  plot_note="(no plot: gnuplot not available, or a smoke run)"
+fi
+
 echo "== size" >&2
 bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.err"; exit 1; }
 
@@ -153,6 +186,12 @@ bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.
   echo "## Virtqueue engines (bench/vq_bench.c)"
   echo
   cat "$out/vq.md"
+  echo
+  if [ -z "$plot_note" ]; then
+    echo "![ns per chain against batch size, split and packed, one and two threads](vq_batch.png)"
+  else
+    echo "$plot_note"
+  fi
   echo
   echo "### Engine with a one-compare port (--port fast), one thread, B = 32"
   echo
