@@ -168,6 +168,15 @@ else
   plot_note="(no plot: gnuplot not available, or a smoke run)"
 fi
 
+echo "== profile" >&2
+: >"$out/profile.md"
+if [ "$smoke" = 0 ] && command -v valgrind >/dev/null 2>&1; then
+  for spec in split:1d:32 packed:1d:32; do
+    bash "$top/bench/profile.sh" "$spec" 2>/dev/null | sed 's/^## /#### /' >>"$out/profile.md"
+    echo >>"$out/profile.md"
+  done
+fi
+
 echo "== size" >&2
 bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.err"; exit 1; }
 
@@ -200,6 +209,11 @@ bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.
   echo
   sed -n '/^| Layout/,/^$/p' "$out/vq-fast.md"
   echo
+  if [ -s "$out/profile.md" ]; then
+    echo "### Where a 1-descriptor chain's instructions go (bench/profile.sh)"
+    echo
+    cat "$out/profile.md"
+  fi
   echo "## Size (bench/size.sh)"
   echo
   cat "$out/size.md"
