@@ -22,7 +22,7 @@ trap 'rm -rf "$out"' EXIT
 [ -x "$bin" ] || { echo "build first: bash bench/run.sh --smoke"; exit 1; }
 
 valgrind --tool=callgrind --callgrind-out-file="$out/cg" \
-  --toggle-collect=avps_vq_pop --toggle-collect=avps_vq_push_n \
+  --toggle-collect=avps_vq_pop --toggle-collect=avps_vq_pop_n --toggle-collect=avps_vq_push_n \
   --toggle-collect=avps_vq_notify "$bin" --one "$spec" --chains "$chains" >/dev/null 2>&1 ||
   { echo "callgrind failed"; exit 1; }
 total=$(awk '/^totals:/ {print $2}' "$out/cg")

@@ -472,29 +472,48 @@ static inline unsigned int drv_reclaim(struct drv *d)
 struct dev {
     struct avps_vq vq;
     struct avps_vq_slot slots[QSIZE];
-    struct avps_vq_seg seg[MAXSEG];
-    struct avps_vq_req req;
+    struct avps_vq_seg seg[MAXB][MAXSEG];
+    struct avps_vq_req req[MAXB];
     struct avps_vq_used used[MAXB];
     int err;
 };
 
-/* Pop up to budget chains, return them all with one push_n, then notify. */
+/* --api pop: take chains with avps_vq_pop() one at a time instead of
+ * avps_vq_pop_n() (the comparison the report prints). */
+static bool api_pop1;
+
+/* Take up to budget chains (one avps_vq_pop_n(), or avps_vq_pop() each with
+ * --api pop), return them all with one push_n, then notify. */
 static inline unsigned int dev_round(struct dev *v, unsigned int budget)
 {
     unsigned int n = 0;
 
-    while (n < budget) {
-        const int r = avps_vq_pop(&v->vq, &v->req);
+    if (api_pop1) {
+        while (n < budget) {
+            const int r = avps_vq_pop(&v->vq, &v->req[0]);
 
-        if (r != 1) {
-            if (r < 0) {
-                v->err = r;
+            if (r != 1) {
+                if (r < 0) {
+                    v->err = r;
+                }
+                break;
             }
-            break;
+            v->used[n].id = v->req[0].id;
+            v->used[n].len = v->req[0].wr_len;
+            n++;
         }
-        v->used[n].id = v->req.id;
-        v->used[n].len = v->req.wr_len;
-        n++;
+    } else {
+        const int r = avps_vq_pop_n(&v->vq, v->req, budget);
+
+        if (r < 0) {
+            v->err = r;
+        } else {
+            n = (unsigned int)r;
+        }
+        for (unsigned int i = 0; i < n; i++) {
+            v->used[i].id = v->req[i].id;
+            v->used[i].len = v->req[i].wr_len;
+        }
     }
     if (n != 0u) {
         int r = avps_vq_push_n(&v->vq, v->used, n);
@@ -574,8 +593,10 @@ static int bench_setup(struct bench *b, const struct mix *m, bool packed)
         ring = drv_ring(&b->d);
         err = avps_vq_enable(&b->v.vq, &ring);
     }
-    b->v.req.seg = b->v.seg;
-    b->v.req.seg_max = MAXSEG;
+    for (unsigned int i = 0; i < MAXB; i++) {
+        b->v.req[i].seg = b->v.seg[i];
+        b->v.req[i].seg_max = MAXSEG;
+    }
     if (err != AVPS_OK) {
         fprintf(stderr, "vq setup: %s\n", avps_strerror(err));
     }
@@ -1222,8 +1243,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: avps-vq-bench [--smoke] [--runs N] [--ms MS] [--tt-ms MS] [--port fast|map]\n"
-            "                     [--only st|tt] [--batch 1|8|32] [--instr FILE]\n"
-            "       avps-vq-bench --one LAYOUT:MIX:BATCH [--chains N] [--port fast|map]\n");
+            "                     [--only st|tt] [--batch 1|8|32] [--instr FILE] [--api pop|pop_n]\n"
+            "       avps-vq-bench --one LAYOUT:MIX:BATCH [--chains N] [--port fast|map] [--api pop|pop_n]\n");
 }
 
 int main(int argc, char **argv)
@@ -1249,6 +1270,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--tt-ms") == 0 && v != NULL) {
             o.tt_ms = atof(v);
+            i++;
+        } else if (strcmp(a, "--api") == 0 && v != NULL) {
+            api_pop1 = strcmp(v, "pop") == 0;
             i++;
         } else if (strcmp(a, "--port") == 0 && v != NULL) {
             o.fast_port = strcmp(v, "fast") == 0;

@@ -295,6 +295,29 @@ void avps_vq_reset(struct avps_vq *vq);
 int avps_vq_pop(struct avps_vq *vq, struct avps_vq_req *req);
 
 /**
+ * @brief Take up to n available chains in one call.
+ *
+ * Each reqs[i] is filled as avps_vq_pop() fills one request (its seg and
+ * seg_max are inputs), in ring order, with the same checks; the ring state
+ * stays in registers across chains, so a batch costs less than n pops.
+ * Resubmitted buffers (avps_vq_resubmit()) come first, as with avps_vq_pop().
+ * @param[in,out] vq    Enabled queue.
+ * @param[in,out] reqs  n requests.
+ * @param[in]     n     Most chains to take (at most the queue size are).
+ * @return The number of chains taken (reqs[0..k) filled), 0 when none is
+ *         available. When none was taken, the code avps_vq_pop() would
+ *         return: AVPS_E_NOSPC (the next chain needs more than reqs[0].seg_max
+ *         segments; it stays in the ring), AVPS_E_STATE or a fatal
+ *         AVPS_E_GUEST_* code. A chain that does not fit after k > 0 chains
+ *         ends the batch at k and the next call returns AVPS_E_NOSPC; a fatal
+ *         guest fault after k > 0 ends it too (reported, the queue is broken:
+ *         the next call returns AVPS_E_STATE).
+ * @par Context
+ * As avps_vq_pop().
+ */
+int avps_vq_pop_n(struct avps_vq *vq, struct avps_vq_req *reqs, size_t n);
+
+/**
  * @brief Take the next available chain without mapping its buffers.
  *
  * For a chain the device cannot take (for example after AVPS_E_NOSPC): the

@@ -47,19 +47,16 @@ static void packed_journal_desc_(const struct avps_vq *vq, uint16_t i,
     vq->jr->desc(vq->jr_ctx, i, &d);
 }
 
-int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+/* Is the descriptor at last_avail available? 1 when it is (its flags in
+ * *flags, fields readable after the barrier), 0 when not (with EVENT_IDX a
+ * notification at it is asked for first), or a fatal error. */
+static int packed_more_(struct avps_vq *vq, uint16_t *flags)
 {
-    const struct avps_pvirtq_desc *ring = ring_(vq);
-    uint16_t pos = vq->last_avail;
-    uint8_t wrap = vq->avail_wrap;
-    uint16_t flags = load_flags_(vq, pos);
-    uint16_t ndesc = 0;
-    uint16_t id = 0;
-    struct avps_pvirtq_desc raw;
-    struct avps_walk_ w;
-    struct avps_chain_ c;
+    const uint16_t pos = vq->last_avail;
+    const uint8_t wrap = vq->avail_wrap;
+    uint16_t f = load_flags_(vq, pos);
 
-    if (!is_avail_(flags, wrap)) {
+    if (!is_avail_(f, wrap)) {
         /* Empty. With EVENT_IDX, ask for a notification at this very
          * descriptor (once per position), then look again. */
         const uint16_t here =
@@ -69,8 +66,8 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
             return 0;
         }
         avps_packed_kick_(vq, true);
-        flags = load_flags_(vq, pos);
-        if (!is_avail_(flags, wrap)) {
+        f = load_flags_(vq, pos);
+        if (!is_avail_(f, wrap)) {
             return 0;
         }
     }
@@ -79,10 +76,26 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     if (vq->inflight_desc >= vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, vq->inflight_desc);
     }
-
     /* Fields only after the flags said the descriptor is ours. */
     AVPS_RMB();
-    avps_shm_copy_in_(&raw, &ring[pos], sizeof raw);
+    *flags = f;
+    return 1;
+}
+
+/* Take the chain starting at last_avail, whose first descriptor was copied
+ * into *first after its flags (read once, passed in flags) said available. */
+static int packed_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, uint16_t flags,
+                        const struct avps_pvirtq_desc *first)
+{
+    const struct avps_pvirtq_desc *ring = ring_(vq);
+    uint16_t pos = vq->last_avail;
+    uint8_t wrap = vq->avail_wrap;
+    uint16_t ndesc = 0;
+    uint16_t id = 0;
+    struct avps_pvirtq_desc raw = *first;
+    struct avps_walk_ w;
+    struct avps_chain_ c;
+
     /* One pass for a single direct descriptor inside the translation window
      * (every walker rule holds trivially for it). */
     if (!skip && ((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) &&
@@ -167,6 +180,154 @@ int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     return avps_vq_finish_chain_(vq, &w, &c);
 }
 
+int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+{
+    struct avps_pvirtq_desc raw;
+    uint16_t flags = 0;
+    int r = packed_more_(vq, &flags);
+
+    if (r != 1) {
+        return r;
+    }
+    avps_shm_copy_in_(&raw, &ring_(vq)[vq->last_avail], sizeof raw);
+    return packed_take_(vq, req, skip, flags, &raw);
+}
+
+/* The tight loop of avps_packed_pop_n_(): from last_avail while descriptors
+ * are available, each a single direct descriptor inside the translation
+ * window with an id in range and free, ring state in locals (written back
+ * before returning). Returns 0 when it stopped at n, at a descriptor not
+ * available or at a full ring; 1 when the available descriptor at
+ * last_avail (flags in *flags, copied into *first) needs packed_take_(). */
+static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n, uint32_t *k,
+                         uint16_t *flags, struct avps_pvirtq_desc *first)
+{
+    const struct avps_pvirtq_desc *ring = ring_(vq);
+    struct avps_vq_slot *slots = vq->slots;
+    const uint16_t size = vq->size;
+    const uint64_t win_addr = vq->win_addr;
+    const uint64_t win_len = vq->win_len;
+    uint8_t *const win_hva = vq->win_hva;
+    const uint16_t seq_on = (vq->in_order != 0u) ? 0xffffu : 0u;
+    const uint16_t seq0 = vq->pop_seq;
+    /* The flags the driver writes when a descriptor is available to us. */
+    uint16_t avail_bits = (vq->avail_wrap != 0u) ? AVPS_VRING_PACKED_DESC_F_AVAIL
+                                                 : AVPS_VRING_PACKED_DESC_F_USED;
+    uint16_t pos = vq->last_avail;
+    uint32_t lim = n - *k;
+    uint32_t got = 0;
+    int r = 0;
+
+    /* Bounded by n and by the ring entries not in flight. */
+    if (lim > ((uint32_t)size - vq->inflight_desc)) {
+        lim = (uint32_t)size - vq->inflight_desc;
+    }
+    for (; got < lim; got++) {
+        struct avps_vq_req *req = &reqs[*k + got];
+        struct avps_vq_slot *slot;
+        struct avps_pvirtq_desc raw;
+        uint64_t addr;
+        uint32_t len;
+        uint16_t f;
+        uint16_t id;
+
+        f = avps_shm_load16_(&ring[pos].flags);
+        if ((f & (AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED)) != avail_bits) {
+            break; /* not available (yet) */
+        }
+        AVPS_RMB();
+        avps_shm_copy_in_(&raw, &ring[pos], sizeof raw);
+        id = avps_from_le16(raw.id);
+        addr = avps_from_le64(raw.addr);
+        len = avps_from_le32(raw.len);
+        if (((f & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) != 0u) ||
+            (id >= size) || (slots[id].ndesc != 0u) || (len == 0u) || (req->seg_max == 0u) ||
+            (len > win_len) || ((addr - win_addr) > (win_len - len))) {
+            r = 1; /* this chain, through packed_take_() */
+            *flags = f;
+            *first = raw;
+            break;
+        }
+        req->seg[0].base = &win_hva[addr - win_addr];
+        req->seg[0].gpa = addr;
+        req->seg[0].len = len;
+        req->id = id;
+        slot = &slots[id];
+        slot->ndesc = 1u;
+        slot->seq = (uint16_t)((uint16_t)(seq0 + got) & seq_on);
+        if ((f & AVPS_VRING_DESC_F_WRITE) != 0u) {
+            req->n_rd = 0u;
+            req->n_wr = 1u;
+            req->rd_len = 0u;
+            req->wr_len = len;
+            slot->wr_len = len;
+        } else {
+            req->n_rd = 1u;
+            req->n_wr = 0u;
+            req->rd_len = len;
+            req->wr_len = 0u;
+            slot->wr_len = 0u;
+        }
+        if (++pos == size) {
+            pos = 0;
+            avail_bits ^= (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED);
+        }
+    }
+    vq->last_avail = pos;
+    vq->avail_wrap = (avail_bits == AVPS_VRING_PACKED_DESC_F_AVAIL) ? 1u : 0u;
+    vq->pop_seq = (uint16_t)(seq0 + got);
+    vq->inflight = (uint16_t)(vq->inflight + got);
+    vq->inflight_desc = (uint16_t)(vq->inflight_desc + got);
+    vq->stats.popped += got;
+    *k += got;
+    return r;
+}
+
+/* The ring part of avps_vq_pop_n() (see avps_split_pop_n_()). */
+int avps_packed_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
+{
+    uint32_t k = 0;
+    uint32_t dropped = 0;
+
+    /* Bounded: every pass takes chains, consumes a dropped one (at most
+     * size of those per call), or returns. */
+    while (k < n) {
+        struct avps_pvirtq_desc raw;
+        uint16_t flags = 0;
+        int r = 0;
+
+        /* Asked each pass: packed_take_() may have moved the window. */
+        if (avps_vq_tight_(vq)) {
+            const uint32_t before = k;
+
+            r = packed_tight_(vq, reqs, n, &k, &flags, &raw);
+            if ((r == 0) && (k != before)) {
+                continue; /* done, or look again (with the slow checks) */
+            }
+        }
+        if (r == 0) {
+            r = packed_more_(vq, &flags);
+            if (r == 1) {
+                avps_shm_copy_in_(&raw, &ring_(vq)[vq->last_avail], sizeof raw);
+            }
+        }
+        if (r == 1) {
+            r = packed_take_(vq, &reqs[k], false, flags, &raw);
+        }
+        if (r == 1) {
+            k++;
+        } else if ((r == AVPS_VQ_DROPPED_) && (dropped < vq->size)) {
+            dropped++;
+        } else {
+            if (r == AVPS_VQ_DROPPED_) {
+                r = 0;
+            }
+            return (k != 0u) ? (int)k : r;
+        }
+    }
+    return (int)k;
+}
+
 /* A buffer in flight before a restart. Its ring entries may have been
  * overwritten by used descriptors since, so its descriptors come from the
  * journal, which the peer could have written: each one is checked as ring
@@ -249,11 +410,76 @@ void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags)
 /* A used descriptor inside a batch whose first descriptor is made used last
  * (§2.8.9): the driver reads none of these before that one, so no barrier
  * or cache maintenance per descriptor; avps_packed_sync_() covers them. */
-void avps_packed_put_used_batched_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
+/* The writing half of avps_vq_push_n() (the entries are checked): release
+ * the slots and write the used descriptors, the batch's first one last. */
+void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t n)
 {
-    struct avps_pvirtq_desc *d = &ring_(vq)[vq->used_idx];
+    struct avps_pvirtq_desc *ring = ring_(vq);
+    struct avps_vq_slot *slots = vq->slots;
+    const uint16_t size = vq->size;
+    const bool in_order = vq->in_order != 0u;
+    const uint16_t both = (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED);
+    uint16_t pos = vq->used_idx;
+    uint16_t wrap_bits = (vq->used_wrap != 0u) ? both : 0u;
+    uint16_t head_pos = pos;
+    uint16_t head_flags = 0;
+    uint16_t run_desc = 0;
+    uint32_t total = 0;
+    bool have_head = false;
 
-    avps_shm_store16_(&d->flags, avps_packed_fill_used_(vq, id, len, ndesc));
+    for (uint32_t i = 0; i < n; i++) {
+        const uint16_t id = used[i].id;
+        struct avps_vq_slot *slot = &slots[id];
+        const uint32_t len = used[i].len;
+        const bool whole = len == slot->wr_len;
+        struct avps_pvirtq_desc *d;
+        uint16_t flags;
+
+        run_desc = (uint16_t)(run_desc + slot->ndesc);
+        slot->ndesc = 0;
+        slot->seq = 0;
+        /* §2.8.9: with IN_ORDER, buffers used completely may share one
+         * used descriptor, that of the last buffer of the run. */
+        if (in_order && ((i + 1u) != n) && whole) {
+            continue;
+        }
+        d = &ring[pos];
+        flags = (uint16_t)(wrap_bits | ((len != 0u) ? AVPS_VRING_DESC_F_WRITE : 0u));
+        avps_shm_store16_(&d->id, id);
+        avps_shm_store32_(&d->len, len);
+        if (have_head) {
+            avps_shm_store16_(&d->flags, flags);
+        } else {
+            /* §2.8.9: the batch's first used descriptor is made used
+             * last, so the driver never sees part of the batch. */
+            head_pos = pos;
+            head_flags = flags;
+            have_head = true;
+        }
+        /* Skip the rest of the list (or of the in-order batch). */
+        pos = (uint16_t)(pos + run_desc);
+        if (pos >= size) {
+            pos = (uint16_t)(pos - size);
+            wrap_bits ^= both;
+        }
+        total += run_desc;
+        run_desc = 0;
+    }
+    vq->used_idx = pos;
+    vq->used_wrap = (wrap_bits != 0u) ? 1u : 0u;
+    avps_vq_released_(vq, n, total);
+    vq->unsignalled += total;
+    if (vq->jr != NULL) {
+        vq->jr->used_begin(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
+    }
+    if (have_head) {
+        /* The rest of the batch first, then its first descriptor. */
+        avps_packed_sync_(vq, (uint16_t)((head_pos + 1u) % size), total - 1u);
+        avps_packed_publish_used_(vq, head_pos, head_flags);
+    }
+    if (vq->jr != NULL) {
+        vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
+    }
 }
 
 /* Clean and log ring positions [pos, pos + count), in at most two runs. */
@@ -279,12 +505,6 @@ void avps_packed_sync_(const struct avps_vq *vq, uint16_t pos, uint32_t count)
     }
 }
 
-void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc)
-{
-    const uint16_t pos = vq->used_idx;
-
-    avps_packed_publish_used_(vq, pos, avps_packed_fill_used_(vq, id, len, ndesc));
-}
 
 static inline bool packed_need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {

@@ -97,62 +97,76 @@ static inline void split_walk_(struct avps_vq *vq, struct avps_walk_ *w,
     }
 }
 
-int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+/* Make sure an entry is published past last_avail: 1 when one is, 0 when
+ * the ring is empty, or a fatal error. */
+static int split_more_(struct avps_vq *vq)
 {
-    const struct avps_vring_avail *av = avail_(vq);
-    struct avps_vring_desc first;
-    struct avps_walk_ w;
-    struct avps_chain_ c;
-    uint16_t head;
+    int err = split_avail_idx_(vq, &vq->shadow_avail);
 
+    if (err != AVPS_OK) {
+        return err;
+    }
     if (vq->last_avail == vq->shadow_avail) {
-        int err = split_avail_idx_(vq, &vq->shadow_avail);
-
-        if (err != AVPS_OK) {
+        /* Empty. With EVENT_IDX, ask for a notification at the next
+         * entry (once per position), then look again: the driver may
+         * have published meanwhile against the old avail_event. */
+        if (!vq->event_idx || vq->kick_off ||
+            (vq->event_armed && (vq->event_value == vq->last_avail))) {
+            return 0;
+        }
+        avps_split_kick_(vq, true);
+        err = avps_split_pending_(vq);
+        if (err <= 0) {
             return err;
         }
-        if (vq->last_avail == vq->shadow_avail) {
-            /* Empty. With EVENT_IDX, ask for a notification at the next
-             * entry (once per position), then look again: the driver may
-             * have published meanwhile against the old avail_event. */
-            if (!vq->event_idx || vq->kick_off ||
-                (vq->event_armed && (vq->event_value == vq->last_avail))) {
-                return 0;
-            }
-            avps_split_kick_(vq, true);
-            err = avps_split_pending_(vq);
-            if (err <= 0) {
-                return err;
-            }
-        }
-        /* Entries and descriptors are read only after idx. */
-        AVPS_RMB();
     }
+    /* Entries and descriptors are read only after idx. */
+    AVPS_RMB();
+    return 1;
+}
+
+/* Read the next available entry once and the descriptor it names: *head and
+ * *first are the copies everything after acts on. */
+static int split_next_head_(struct avps_vq *vq, uint16_t *head, struct avps_vring_desc *first)
+{
+    const struct avps_vring_avail *av = avail_(vq);
+    const uint16_t at = (uint16_t)(vq->last_avail & split_mask_(vq));
+    uint16_t h;
+
     /* CVE-2016-5403: never more buffers in flight than the queue holds. */
     if (vq->inflight >= vq->size) {
         return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, 0u, vq->inflight);
     }
-
-    avps_vq_inval_(vq, &av->ring[vq->last_avail & split_mask_(vq)], 2u);
-    head = avps_shm_load16_(&av->ring[vq->last_avail & split_mask_(vq)]);
-    if (head >= vq->size) {
-        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, head, head);
+    avps_vq_inval_(vq, &av->ring[at], 2u);
+    h = avps_shm_load16_(&av->ring[at]);
+    if (h >= vq->size) {
+        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, h, h);
     }
-    if (vq->slots[head].ndesc != 0u) {
-        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, head, head);
+    if (vq->slots[h].ndesc != 0u) {
+        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, h, h);
     }
+    split_read_desc_(vq, h, first);
+    *head = h;
+    return 1;
+}
 
-    split_read_desc_(vq, head, &first);
+/* Take the chain at head, whose first descriptor was copied into *first. */
+static int split_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, uint16_t head,
+                       const struct avps_vring_desc *first)
+{
+    struct avps_walk_ w;
+    struct avps_chain_ c;
+
     /* One pass for a single direct descriptor inside the translation window:
      * every walker rule holds trivially for it (one descriptor, no order to
      * keep, a 32-bit length), so it goes in flight at once. */
     if (!skip && ((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) &&
-        ((avps_from_le16(first.flags) & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) ==
+        ((avps_from_le16(first->flags) & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) ==
          0u)) {
-        const bool write = (avps_from_le16(first.flags) & AVPS_VRING_DESC_F_WRITE) != 0u;
-        const uint32_t len = avps_from_le32(first.len);
+        const bool write = (avps_from_le16(first->flags) & AVPS_VRING_DESC_F_WRITE) != 0u;
+        const uint32_t len = avps_from_le32(first->len);
 
-        if (avps_vq_fast_one_(vq, req, avps_from_le64(first.addr), len, write)) {
+        if (avps_vq_fast_one_(vq, req, avps_from_le64(first->addr), len, write)) {
             vq->last_avail++;
             if (vq->jr != NULL) {
                 vq->jr->taken(vq->jr_ctx, head, 1u);
@@ -161,7 +175,7 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
         }
     }
     avps_walk_init_(&w, vq, req, skip);
-    split_walk_(vq, &w, &first);
+    split_walk_(vq, &w, first);
 
     /* Consumed, so never parsed again; only a chain that merely did not fit
      * the caller's array stays in the ring. */
@@ -171,6 +185,168 @@ int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     c.id = head;
     c.ndesc = 1u;
     return avps_vq_finish_chain_(vq, &w, &c);
+}
+
+int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
+{
+    struct avps_vring_desc first;
+    uint16_t head = 0;
+    int r;
+
+    if (vq->last_avail == vq->shadow_avail) {
+        r = split_more_(vq);
+        if (r <= 0) {
+            return r;
+        }
+    }
+    r = split_next_head_(vq, &head, &first);
+    if (r != 1) {
+        return r;
+    }
+    return split_take_(vq, req, skip, head, &first);
+}
+
+/* The tight loop of avps_split_pop_n_(): from last_avail to the published
+ * index, single direct descriptors inside the translation window, with the
+ * ring state in locals (written back before returning). Returns 0 when it
+ * stopped at n, at the published index or at a full slot array; 1 when the
+ * chain at *head (first descriptor copied into *first) needs split_take_();
+ * or a fatal error. *k counts the requests filled. */
+static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n, uint32_t *k,
+                        uint16_t *head, struct avps_vring_desc *first)
+{
+    const struct avps_vring_avail *av = avail_(vq);
+    const struct avps_vring_desc *table = split_table_(vq);
+    struct avps_vq_slot *slots = vq->slots;
+    const uint16_t mask = split_mask_(vq);
+    const uint16_t size = vq->size;
+    const uint64_t win_addr = vq->win_addr;
+    const uint64_t win_len = vq->win_len;
+    uint8_t *const win_hva = vq->win_hva;
+    const uint16_t seq_on = (vq->in_order != 0u) ? 0xffffu : 0u;
+    const uint16_t start = vq->last_avail;
+    const uint16_t seq0 = vq->pop_seq;
+    uint32_t lim = n - *k;
+    uint32_t got = 0;
+    int r = 0;
+
+    /* Bounded by n, by the published entries and by the free slots. */
+    if (lim > (uint16_t)(vq->shadow_avail - start)) {
+        lim = (uint16_t)(vq->shadow_avail - start);
+    }
+    if (lim > ((uint32_t)size - vq->inflight)) {
+        lim = (uint32_t)size - vq->inflight;
+    }
+    for (; got < lim; got++) {
+        struct avps_vq_req *req = &reqs[*k + got];
+        struct avps_vq_slot *slot;
+        struct avps_vring_desc raw;
+        uint64_t addr;
+        uint32_t len;
+        uint16_t flags;
+        uint16_t h;
+
+        h = avps_shm_load16_(&av->ring[(uint16_t)(start + got) & mask]);
+        if ((h >= size) || (slots[h].ndesc != 0u)) {
+            r = AVPS_E_GUEST_INDEX;
+            *head = h;
+            break;
+        }
+        avps_shm_copy_in_(&raw, &table[h], sizeof raw);
+        flags = avps_from_le16(raw.flags);
+        addr = avps_from_le64(raw.addr);
+        len = avps_from_le32(raw.len);
+        if (((flags & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) != 0u) ||
+            (len == 0u) || (req->seg_max == 0u) || (len > win_len) ||
+            ((addr - win_addr) > (win_len - len))) {
+            r = 1; /* this chain, through split_take_() */
+            *head = h;
+            *first = raw;
+            break;
+        }
+        req->seg[0].base = &win_hva[addr - win_addr];
+        req->seg[0].gpa = addr;
+        req->seg[0].len = len;
+        req->id = h;
+        slot = &slots[h];
+        slot->ndesc = 1u;
+        slot->seq = (uint16_t)((uint16_t)(seq0 + got) & seq_on);
+        if ((flags & AVPS_VRING_DESC_F_WRITE) != 0u) {
+            req->n_rd = 0u;
+            req->n_wr = 1u;
+            req->rd_len = 0u;
+            req->wr_len = len;
+            slot->wr_len = len;
+        } else {
+            req->n_rd = 1u;
+            req->n_wr = 0u;
+            req->rd_len = len;
+            req->wr_len = 0u;
+            slot->wr_len = 0u;
+        }
+    }
+    vq->last_avail = (uint16_t)(start + got);
+    vq->pop_seq = (uint16_t)(seq0 + got);
+    vq->inflight = (uint16_t)(vq->inflight + got);
+    vq->inflight_desc = (uint16_t)(vq->inflight_desc + got);
+    vq->stats.popped += got;
+    *k += got;
+    if (r == AVPS_E_GUEST_INDEX) {
+        return avps_vq_fail_(vq, AVPS_E_GUEST_INDEX, *head, *head);
+    }
+    return r;
+}
+
+/* The ring part of avps_vq_pop_n(). The commonest chain (one direct
+ * descriptor inside the translation window, no journal, no cache
+ * maintenance) is taken by split_tight_(); any other goes through
+ * split_take_() with the copies already made (each entry read once).
+ * Returns the chains taken, or when none what avps_vq_pop() would. */
+int avps_split_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
+{
+    uint32_t k = 0;
+    uint32_t dropped = 0;
+
+    /* Bounded: every pass takes chains, consumes a dropped one (at most
+     * size of those per call), or returns. */
+    while (k < n) {
+        struct avps_vring_desc first;
+        uint16_t head = 0;
+        int r = 0;
+
+        if (vq->last_avail == vq->shadow_avail) {
+            r = split_more_(vq);
+            if (r <= 0) {
+                return (k != 0u) ? (int)k : r;
+            }
+        }
+        /* Asked each pass: split_take_() may have moved the window. */
+        if (avps_vq_tight_(vq)) {
+            r = split_tight_(vq, reqs, n, &k, &head, &first);
+            if (r == 0) {
+                if ((k == n) || (vq->last_avail == vq->shadow_avail)) {
+                    continue; /* done, or look for more */
+                }
+                r = split_next_head_(vq, &head, &first); /* the slots are full */
+            }
+        } else {
+            r = split_next_head_(vq, &head, &first);
+        }
+        if (r == 1) {
+            r = split_take_(vq, &reqs[k], false, head, &first);
+        }
+        if (r == 1) {
+            k++;
+        } else if ((r == AVPS_VQ_DROPPED_) && (dropped < vq->size)) {
+            dropped++;
+        } else {
+            if (r == AVPS_VQ_DROPPED_) {
+                r = 0;
+            }
+            return (k != 0u) ? (int)k : r;
+        }
+    }
+    return (int)k;
 }
 
 /* A buffer in flight before a restart: its chain is still in the descriptor
@@ -240,6 +416,52 @@ void avps_split_publish_(struct avps_vq *vq, uint16_t count)
     avps_shm_store16_(&u->idx, vq->used_idx);
     avps_vq_clean_(vq, &u->idx, 2u);
     avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DEVICE] + 2u, 2u);
+}
+
+/* The writing half of avps_vq_push_n() (the entries are checked): release
+ * the slots, write the used elements, publish them with one index store. */
+void avps_split_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t n)
+{
+    struct avps_vring_used *u = used_(vq);
+    struct avps_vq_slot *slots = vq->slots;
+    const uint16_t mask = split_mask_(vq);
+    const uint16_t base = vq->used_idx;
+    const bool in_order = vq->in_order != 0u;
+    uint16_t off = 0;
+    uint16_t run = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        const uint16_t id = used[i].id;
+        struct avps_vq_slot *slot = &slots[id];
+        const bool whole = used[i].len == slot->wr_len;
+
+        /* Released here already: the index below publishes them all. */
+        slot->ndesc = 0;
+        slot->seq = 0;
+        run++;
+        /* §2.7.9: one used entry per run of completely used buffers,
+         * written where the run's first buffer would go. */
+        if (in_order && ((i + 1u) != n) && whole) {
+            continue;
+        }
+        {
+            struct avps_vring_used_elem *e = &u->ring[(uint16_t)(base + off) & mask];
+
+            avps_shm_store32_(&e->id, id);
+            avps_shm_store32_(&e->len, used[i].len);
+        }
+        off = (uint16_t)(off + run);
+        run = 0;
+    }
+    avps_vq_released_(vq, n, n);
+    if (vq->jr != NULL) {
+        vq->jr->used_begin(vq->jr_ctx, used, n, (uint16_t)(vq->used_idx + n), 0u);
+    }
+    avps_split_publish_(vq, (uint16_t)n);
+    vq->unsignalled += n;
+    if (vq->jr != NULL) {
+        vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
+    }
 }
 
 /* vring_need_event: true when event lies in [old, new). */

@@ -629,6 +629,46 @@ int avps_vq_pop(struct avps_vq *vq, struct avps_vq_req *req)
     return vq_take_(vq, req, false, 0u);
 }
 
+int avps_vq_pop_n(struct avps_vq *vq, struct avps_vq_req *reqs, size_t n)
+{
+    uint32_t k = 0;
+    uint32_t max;
+
+    AVPS_ASSERT((vq != NULL) && ((reqs != NULL) || (n == 0u)));
+    if (!vq->enabled || vq->broken) {
+        return AVPS_E_STATE;
+    }
+    /* More than the queue holds can never be taken in one call. */
+    max = (n > vq->size) ? vq->size : (uint32_t)n;
+    /* Resubmitted buffers first, one at a time, in their order. */
+    while ((k < max) && (vq->resub_pos < vq->resub_n)) {
+        const int r = vq_take_(vq, &reqs[k], false, 0u);
+
+        if (r != 1) {
+            return (k != 0u) ? (int)k : r;
+        }
+        k++;
+    }
+    if (k < max) {
+        int r;
+
+#if AVPS_CONFIG_ENABLE_PACKED
+        if (vq->packed != 0u) {
+            r = avps_packed_pop_n_(vq, &reqs[k], max - k);
+        } else {
+            r = avps_split_pop_n_(vq, &reqs[k], max - k);
+        }
+#else
+        r = avps_split_pop_n_(vq, &reqs[k], max - k);
+#endif
+        if (r < 0) {
+            return (k != 0u) ? (int)k : r;
+        }
+        k += (uint32_t)r;
+    }
+    return (int)k;
+}
+
 int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
 {
     struct avps_vq_req req;
@@ -721,19 +761,6 @@ static int vq_check_used_(const struct avps_vq *vq, uint16_t id, uint32_t len,
     return AVPS_OK;
 }
 
-static void vq_release_slot_(struct avps_vq *vq, uint16_t id)
-{
-    struct avps_vq_slot *slot = &vq->slots[id];
-
-    vq->inflight--;
-    vq->inflight_desc = (uint16_t)(vq->inflight_desc - slot->ndesc);
-    slot->ndesc = 0;
-    slot->wr_len = 0;
-    slot->seq = 0;
-    vq->done_seq++;
-    vq->stats.pushed++;
-}
-
 int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n)
 {
     uint16_t seq;
@@ -773,80 +800,11 @@ int avps_vq_push_n(struct avps_vq *vq, const struct avps_vq_used *used, size_t n
 
 #if AVPS_CONFIG_ENABLE_PACKED
     if (vq->packed != 0u) {
-        uint16_t run_desc = 0;
-        uint16_t head_pos = 0;
-        uint16_t head_flags = 0;
-        uint32_t total = 0;
-        bool have_head = false;
-
-        for (i = 0; i < n; i++) {
-            const uint16_t id = used[i].id;
-            const struct avps_vq_slot *slot = &vq->slots[id];
-            const bool whole = used[i].len == slot->wr_len;
-
-            run_desc = (uint16_t)(run_desc + slot->ndesc);
-            vq_release_slot_(vq, id);
-            /* §2.8.8: with IN_ORDER, buffers used completely may share one
-             * used descriptor, that of the last buffer of the run. */
-            if (vq->in_order && ((i + 1u) != n) && whole) {
-                continue;
-            }
-            if (have_head) {
-                avps_packed_put_used_batched_(vq, id, used[i].len, run_desc);
-            } else {
-                /* §2.8.9: the batch's first used descriptor is made used
-                 * last, so the driver never sees part of the batch. */
-                head_pos = vq->used_idx;
-                head_flags = avps_packed_fill_used_(vq, id, used[i].len, run_desc);
-                have_head = true;
-            }
-            total += run_desc;
-            run_desc = 0;
-        }
-        vq->unsignalled += total;
-        if (vq->jr != NULL) {
-            vq->jr->used_begin(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
-        }
-        if (have_head) {
-            /* The rest of the batch first, then its first descriptor. */
-            avps_packed_sync_(vq, (uint16_t)((head_pos + 1u) % vq->size), total - 1u);
-            avps_packed_publish_used_(vq, head_pos, head_flags);
-        }
-        if (vq->jr != NULL) {
-            vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
-        }
+        avps_packed_push_n_(vq, used, (uint32_t)n);
         return AVPS_OK;
     }
 #endif
-    {
-        uint16_t off = 0;
-        uint16_t run = 0;
-
-        for (i = 0; i < n; i++) {
-            const uint16_t id = used[i].id;
-            const bool whole = used[i].len == vq->slots[id].wr_len;
-
-            /* Released here already: the index below publishes them all. */
-            vq_release_slot_(vq, id);
-            run++;
-            /* §2.7.9: one used entry per run of completely used buffers,
-             * written where the run's first buffer would go. */
-            if (vq->in_order && ((i + 1u) != n) && whole) {
-                continue;
-            }
-            avps_split_put_used_(vq, off, id, used[i].len);
-            off = (uint16_t)(off + run);
-            run = 0;
-        }
-        if (vq->jr != NULL) {
-            vq->jr->used_begin(vq->jr_ctx, used, n, (uint16_t)(vq->used_idx + n), 0u);
-        }
-        avps_split_publish_(vq, (uint16_t)n);
-        vq->unsignalled += (uint32_t)n;
-        if (vq->jr != NULL) {
-            vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
-        }
-    }
+    avps_split_push_n_(vq, used, (uint32_t)n);
     return AVPS_OK;
 }
 

@@ -142,6 +142,27 @@ static inline bool avps_vq_fast_one_(struct avps_vq *vq, struct avps_vq_req *req
     req->n_wr = (uint16_t)(write ? 1u : 0u);
     return true;
 }
+/* avps_vq_pop_n() may take single direct descriptors in its tight loop: the
+ * queue has a translation window granted both ways, no cache maintenance to
+ * do on reads and no journal to tell. */
+static inline bool avps_vq_tight_(const struct avps_vq *vq)
+{
+    const unsigned int both = vq->access | AVPS_ACCESS_READ | AVPS_ACCESS_WRITE;
+
+    return ((vq->caps & (AVPS_VQ_CAP_WINDOW | AVPS_VQ_CAP_INVAL)) == AVPS_VQ_CAP_WINDOW) &&
+           (vq->jr == NULL) && ((both & ~vq->win_access) == 0u);
+}
+
+/* n buffers holding ndesc ring entries were returned (their slots already
+ * cleared by the caller). */
+static inline void avps_vq_released_(struct avps_vq *vq, uint32_t n, uint32_t ndesc)
+{
+    vq->inflight = (uint16_t)(vq->inflight - n);
+    vq->inflight_desc = (uint16_t)(vq->inflight_desc - ndesc);
+    vq->done_seq = (uint16_t)(vq->done_seq + n);
+    vq->stats.pushed += n;
+}
+
 int avps_walk_indirect_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
                         bool packed);
 void avps_walk_release_(struct avps_walk_ *w);
@@ -176,20 +197,22 @@ static inline uint64_t avps_vq_ev_a_(const struct avps_vq *vq, uint16_t id)
 
 /* ---- layout engines ---------------------------------------------------- */
 int avps_split_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip);
+int avps_split_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n);
 int avps_split_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
                              uint16_t head);
 void avps_split_put_used_(struct avps_vq *vq, uint16_t off, uint16_t id, uint32_t len);
 void avps_split_publish_(struct avps_vq *vq, uint16_t count);
+void avps_split_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t n);
 bool avps_split_need_notify_(struct avps_vq *vq);
 void avps_split_kick_(struct avps_vq *vq, bool enable);
 int avps_split_pending_(struct avps_vq *vq);
 
 #if AVPS_CONFIG_ENABLE_PACKED
 int avps_packed_pop_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip);
+int avps_packed_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n);
 int avps_packed_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
                               uint16_t id, uint16_t ndesc);
-void avps_packed_put_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
-void avps_packed_put_used_batched_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
+void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t n);
 void avps_packed_sync_(const struct avps_vq *vq, uint16_t pos, uint32_t count);
 uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
 void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags);

@@ -106,4 +106,15 @@ static inline void vqfix_teardown(struct vqfix *f)
     avps_posix_fini(&f->g);
 }
 
+/* AVPS_TEST_POP_N=1 (another ctest pass): every avps_vq_pop() of the ring
+ * suites goes through avps_vq_pop_n(vq, req, 1), which must behave exactly
+ * like it (return codes, reports, broken state, ring and slot contents). */
+static inline int vqfix_pop_(struct avps_vq *vq, struct avps_vq_req *req)
+{
+    if (getenv("AVPS_TEST_POP_N") != NULL)
+        return (avps_vq_pop_n)(vq, req, 1);
+    return (avps_vq_pop)(vq, req);
+}
+#define avps_vq_pop(vq, req) vqfix_pop_((vq), (req))
+
 #endif /* AVPS_VQFIX_H */
