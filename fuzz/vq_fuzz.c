@@ -13,6 +13,8 @@
  * live at fixed addresses; everything in RAM is the attacker's. fuzz/gen_seeds.c
  * writes seeds whose RAM holds valid rings built by the test driver.
  *
+ * Op 2 takes a batch with avps_vq_pop_n() (its operand: how many).
+ *
  * Checked on every step (beyond ASan/UBSan): every segment lies inside guest
  * RAM; readable segments come before writable ones and add up to the totals;
  * in-flight counts never pass the queue size; a broken queue stays broken
@@ -139,7 +141,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int r;
 
         switch (op % 10u) {
-        case 0: case 1: case 2: /* pop */
+        case 2: { /* pop_n: a batch of 1..8 chains, each request with up to 8 segments */
+            struct avps_vq_seg bseg[8][8];
+            struct avps_vq_req breq[8];
+            const unsigned int n = (arg & 7u) + 1u;
+
+            for (unsigned int i = 0; i < 8; i++) {
+                memset(&breq[i], 0, sizeof breq[i]);
+                breq[i].seg = bseg[i];
+                breq[i].seg_max = req.seg_max < 8u ? req.seg_max : 8u;
+            }
+            r = avps_vq_pop_n(&vq, breq, n);
+            check_(r >= 0 ? (unsigned int)r <= n
+                          : (r == AVPS_E_NOSPC || r == AVPS_E_STATE || AVPS_ERR_IS_GUEST(r)));
+            for (int i = 0; i < r; i++) {
+                check_req_(&g, &breq[i]);
+                check_(ninflight < FUZZ_MAX_Q);
+                inflight[ninflight++] = breq[i].id;
+            }
+            if (r < 0 && r != AVPS_E_NOSPC && r != AVPS_E_STATE)
+                check_(avps_vq_is_broken(&vq));
+            pc++;
+            break;
+        }
+        case 0: case 1: /* pop */
             r = avps_vq_pop(&vq, &req);
             check_(r == 1 || r == 0 || r == AVPS_E_NOSPC || r == AVPS_E_STATE ||
                    AVPS_ERR_IS_GUEST(r));
