@@ -42,12 +42,16 @@ else
   have_arm=0
 fi
 
-# compile ARCH CC SIZE OPT FILE -> "text data bss" or "n/a"
+# compile ARCH CC SIZE OPT FILE -> "text rodata data bss" or "n/a": the ELF
+# sections by name (size -A), not Berkeley's "text" column, which also counts
+# .rodata and the unwind tables (.eh_frame) a firmware build leaves out.
 measure() {
   local arch=$1 cc=$2 sz=$3 opt=$4 src=$5 obj
   obj="$tmp/$arch$opt-$(echo "$src" | tr '/' '_').o"
   if $cc $opt $flags $defs $extra -I"$tmp/fdtinc" -c "$top/$src" -o "$obj" 2>"$obj.log"; then
-    $sz "$obj" | awk 'NR==2 {print $1, $2, $3}'
+    $sz -A "$obj" | awk '$1 ~ /^\.text/ {t += $2} $1 ~ /^\.rodata/ {r += $2}
+      $1 ~ /^\.data/ {d += $2} $1 ~ /^\.bss/ {b += $2}
+      END {print t + 0, r + 0, d + 0, b + 0}'
   else
     echo "n/a"
   fi
@@ -74,10 +78,12 @@ for a in $arches; do
   done
 done
 
-echo "### Code size (bytes; .text / .data / .bss)"
+echo "### Code size (bytes; .text / .rodata / .data / .bss)"
 echo
 echo "Each lib/ source compiled alone with the library's flags (-std=c11 -ffreestanding"
 echo "-fno-common) and default configuration (every feature on, asserts on, report level 2)${extra:+, then $extra}."
+echo "Sections by name (size -A): .text is code only; .rodata (strings, tables) is"
+echo "counted apart; unwind tables (.eh_frame) are not counted."
 echo "x86-64: $(gcc --version | head -1)."
 if [ "$have_arm" = 1 ]; then
   echo "arm64: $(aarch64-linux-gnu-gcc --version | head -1)."
@@ -111,8 +117,8 @@ for u in $units; do
     if [ "$r" = "n/a" ]; then
       line="$line | n/a"
     else
-      read -r t d b <<<"$r"
-      line="$line | $t / $d / $b"
+      read -r t ro d b <<<"$r"
+      line="$line | $t / $ro / $d / $b"
       tot["$mod$c"]=$(( ${tot["$mod$c"]:-0} + t ))
     fi
   done
@@ -140,6 +146,41 @@ for a in $arches; do
   done
   echo "$line |"
 done
+
+# The same sum in the configurations an embedder picks from (include/avps/config.h).
+goal_units="lib/core/core.c lib/core/gmem.c lib/virtqueue/vq.c lib/virtqueue/split.c
+lib/virtqueue/packed.c lib/transport/mmio.c"
+sum_text() { # ARCH CC SIZE CONFIG-DEFINES
+  local arch=$1 cc=$2 sz=$3 cfgdefs=$4 total=0 src r
+  for src in $goal_units; do
+    r=$(extra="$extra $cfgdefs" measure "$arch" "$cc" "$sz" -Os "$src")
+    [ "$r" = "n/a" ] && { echo "n/a"; return; }
+    total=$(( total + ${r%% *} ))
+  done
+  echo "$total"
+}
+echo
+echo "| core + virtqueue + mmio.c, .text at -Os, by configuration | x86-64 | arm64 |"
+echo "|---|---|---|"
+while IFS='|' read -r label cfgdefs; do
+  line="| $label"
+  for a in $arches; do
+    IFS=: read -r arch cc sz <<<"$a"
+    t=$(sum_text "$arch" "$cc" "$sz" "$cfgdefs")
+    mark=""
+    if [ "$arch" = arm64 ] && [ "$t" != "n/a" ]; then
+      if [ "$t" -le 16384 ]; then mark=" (goal met)"; else mark=" (goal missed by $(( t - 16384 )) B)"; fi
+    fi
+    line="$line | $t$mark"
+  done
+  [ "$have_arm" = 1 ] || line="$line | n/a"
+  echo "$line |"
+done <<'EOF_CFG'
+default (every feature on)|
+without the in-flight journal (AVPS_CONFIG_ENABLE_JOURNAL=0; a vhost-user back-end then offers no INFLIGHT_SHMFD)|-DAVPS_CONFIG_ENABLE_JOURNAL=0
+firmware: no journal, AVPS_CONFIG_ASSERT=0, AVPS_CONFIG_REPORT_LEVEL=1|-DAVPS_CONFIG_ENABLE_JOURNAL=0 -DAVPS_CONFIG_ASSERT=0 -DAVPS_CONFIG_REPORT_LEVEL=1
+split only: no journal, no packed engine (AVPS_CONFIG_ENABLE_PACKED=0)|-DAVPS_CONFIG_ENABLE_JOURNAL=0 -DAVPS_CONFIG_ENABLE_PACKED=0
+EOF_CFG
 
 # ---- sizeof every public struct: arrays sized by sizeof, read back with nm -S
 structs=$(grep -hoE '^struct avps_[a-z0-9_]+ \{' "$top"/include/avps/*.h "$top"/include/avps/virtio/*.h |

@@ -61,10 +61,10 @@ run_suite "gcc -O2" "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWith
 run_suite "clang ASan+UBSan" "$out/clang-asan" -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=Debug -DAVPS_SANITIZE=ON
 
-step "minimal configuration builds (packed, indirect, event-idx, in-order off; 256 entries)"
+step "minimal configuration builds (packed, indirect, event-idx, in-order, journal off; 256 entries)"
 if cmake -S "$top" -B "$out/min" -DCMAKE_C_COMPILER=clang -DAVPS_CONFIG_ENABLE_PACKED=OFF \
      -DAVPS_CONFIG_ENABLE_INDIRECT=OFF -DAVPS_CONFIG_ENABLE_EVENT_IDX=OFF \
-     -DAVPS_CONFIG_ENABLE_IN_ORDER=OFF -DAVPS_CONFIG_VQ_MAX_SIZE=256 \
+     -DAVPS_CONFIG_ENABLE_IN_ORDER=OFF -DAVPS_CONFIG_ENABLE_JOURNAL=OFF -DAVPS_CONFIG_VQ_MAX_SIZE=256 \
      -DAVPS_CONFIG_REPORT_LEVEL=0 -DAVPS_CONFIG_ASSERT=OFF -DAVPS_BUILD_TESTS=OFF \
      -DAVPS_BUILD_EXAMPLES=OFF >/dev/null 2>&1 && cmake --build "$out/min" -j"$jobs" >/dev/null 2>&1; then
   echo "ok"; good

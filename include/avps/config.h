@@ -53,6 +53,13 @@
 #define AVPS_CONFIG_MAX_SEG_LEN 0xffffffffu
 #endif
 
+/** Build the in-flight journal and resubmission (avps_vq_set_journal(),
+ *  avps_vq_resubmit()), which a vhost-user back-end needs for
+ *  INFLIGHT_SHMFD; 0 leaves them out (both then return AVPS_E_INVAL). */
+#ifndef AVPS_CONFIG_ENABLE_JOURNAL
+#define AVPS_CONFIG_ENABLE_JOURNAL 1
+#endif
+
 /** Report events through the port's report op: 0 = never, 1 = guest and
  *  backend faults, 2 = also informational events. */
 #ifndef AVPS_CONFIG_REPORT_LEVEL
@@ -108,6 +115,9 @@
 #endif
 #if AVPS_CONFIG_MAX_SEG_LEN < 1 || AVPS_CONFIG_MAX_SEG_LEN > 0xffffffff
 #error "AVPS_CONFIG_MAX_SEG_LEN must be in 1..0xffffffff"
+#endif
+#if AVPS_CONFIG_ENABLE_JOURNAL != 0 && AVPS_CONFIG_ENABLE_JOURNAL != 1
+#error "AVPS_CONFIG_ENABLE_JOURNAL must be 0 or 1"
 #endif
 #if AVPS_CONFIG_REPORT_LEVEL < 0 || AVPS_CONFIG_REPORT_LEVEL > 2
 #error "AVPS_CONFIG_REPORT_LEVEL must be 0, 1 or 2"

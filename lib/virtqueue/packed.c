@@ -96,31 +96,10 @@ static int packed_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, 
     struct avps_walk_ w;
     struct avps_chain_ c;
 
-    /* One pass for a single direct descriptor inside the translation window
-     * (every walker rule holds trivially for it). */
-    if (!skip && ((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) &&
-        ((flags & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) == 0u)) {
-        const bool write = (flags & AVPS_VRING_DESC_F_WRITE) != 0u;
-        const uint32_t len = avps_from_le32(raw.len);
-
-        id = avps_from_le16(raw.id);
-        if ((id < vq->size) && (vq->slots[id].ndesc == 0u) &&
-            avps_vq_fast_one_(vq, req, avps_from_le64(raw.addr), len, write)) {
-            if (vq->jr != NULL) {
-                packed_journal_desc_(vq, 0u, &raw, flags);
-                vq->jr->taken(vq->jr_ctx, id, 1u);
-            }
-            if (++vq->last_avail == vq->size) {
-                vq->last_avail = 0;
-                vq->avail_wrap ^= 1u;
-            }
-            return avps_vq_take_slot_(vq, req, id, 1u, write ? 0u : len, write ? len : 0u);
-        }
-    }
     avps_walk_init_(&w, vq, req, skip);
     /* Bounded: ndesc grows each pass and may not pass the free entries. */
     for (;;) {
-        if (vq->jr != NULL) {
+        if (avps_vq_journal_on_(vq)) {
             packed_journal_desc_(vq, ndesc, &raw, flags);
         }
         ndesc++;
@@ -248,6 +227,10 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
             *first = raw;
             break;
         }
+        if (avps_vq_journal_on_(vq)) {
+            packed_journal_desc_(vq, 0u, &raw, f);
+            vq->jr->taken(vq->jr_ctx, id, 1u);
+        }
         req->seg[0].base = &win_hva[addr - win_addr];
         req->seg[0].gpa = addr;
         req->seg[0].len = len;
@@ -288,6 +271,7 @@ int avps_packed_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
 {
     uint32_t k = 0;
     uint32_t dropped = 0;
+    bool try_tight = true;
 
     /* Bounded: every pass takes chains, consumes a dropped one (at most
      * size of those per call), or returns. */
@@ -297,10 +281,13 @@ int avps_packed_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
         int r = 0;
 
         /* Asked each pass: packed_take_() may have moved the window. */
-        if (avps_vq_tight_(vq)) {
+        if (try_tight && avps_vq_tight_(vq)) {
             const uint32_t before = k;
 
             r = packed_tight_(vq, reqs, n, &k, &flags, &raw);
+            /* The first chain was not for the tight loop: the rest of this
+             * batch is probably like it, so take it the general way. */
+            try_tight = (r != 1) || (k != before);
             if ((r == 0) && (k != before)) {
                 continue; /* done, or look again (with the slow checks) */
             }
@@ -328,6 +315,7 @@ int avps_packed_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
     return (int)k;
 }
 
+#if AVPS_CONFIG_ENABLE_JOURNAL
 /* A buffer in flight before a restart. Its ring entries may have been
  * overwritten by used descriptors since, so its descriptors come from the
  * journal, which the peer could have written: each one is checked as ring
@@ -371,6 +359,7 @@ int avps_packed_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool 
     c.ndesc = ndesc;
     return avps_vq_finish_chain_(vq, &w, &c);
 }
+#endif
 
 /* Write id and len of a used descriptor at the current position and move
  * past it; return the flags that will make it used (not yet stored). */
@@ -469,7 +458,7 @@ void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, ui
     vq->used_wrap = (wrap_bits != 0u) ? 1u : 0u;
     avps_vq_released_(vq, n, total);
     vq->unsignalled += total;
-    if (vq->jr != NULL) {
+    if (avps_vq_journal_on_(vq)) {
         vq->jr->used_begin(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
     }
     if (have_head) {
@@ -477,7 +466,7 @@ void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, ui
         avps_packed_sync_(vq, (uint16_t)((head_pos + 1u) % size), total - 1u);
         avps_packed_publish_used_(vq, head_pos, head_flags);
     }
-    if (vq->jr != NULL) {
+    if (avps_vq_journal_on_(vq)) {
         vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
     }
 }

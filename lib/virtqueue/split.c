@@ -157,23 +157,6 @@ static int split_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, u
     struct avps_walk_ w;
     struct avps_chain_ c;
 
-    /* One pass for a single direct descriptor inside the translation window:
-     * every walker rule holds trivially for it (one descriptor, no order to
-     * keep, a 32-bit length), so it goes in flight at once. */
-    if (!skip && ((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) &&
-        ((avps_from_le16(first->flags) & (AVPS_VRING_DESC_F_NEXT | AVPS_VRING_DESC_F_INDIRECT)) ==
-         0u)) {
-        const bool write = (avps_from_le16(first->flags) & AVPS_VRING_DESC_F_WRITE) != 0u;
-        const uint32_t len = avps_from_le32(first->len);
-
-        if (avps_vq_fast_one_(vq, req, avps_from_le64(first->addr), len, write)) {
-            vq->last_avail++;
-            if (vq->jr != NULL) {
-                vq->jr->taken(vq->jr_ctx, head, 1u);
-            }
-            return avps_vq_take_slot_(vq, req, head, 1u, write ? 0u : len, write ? len : 0u);
-        }
-    }
     avps_walk_init_(&w, vq, req, skip);
     split_walk_(vq, &w, first);
 
@@ -264,6 +247,9 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
             *first = raw;
             break;
         }
+        if (avps_vq_journal_on_(vq)) {
+            vq->jr->taken(vq->jr_ctx, h, 1u);
+        }
         req->seg[0].base = &win_hva[addr - win_addr];
         req->seg[0].gpa = addr;
         req->seg[0].len = len;
@@ -297,8 +283,8 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
     return r;
 }
 
-/* The ring part of avps_vq_pop_n(). The commonest chain (one direct
- * descriptor inside the translation window, no journal, no cache
+/* The ring part of avps_vq_pop_n() and avps_vq_pop(). The commonest chain
+ * (one direct descriptor inside the translation window, no cache
  * maintenance) is taken by split_tight_(); any other goes through
  * split_take_() with the copies already made (each entry read once).
  * Returns the chains taken, or when none what avps_vq_pop() would. */
@@ -306,6 +292,7 @@ int avps_split_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
 {
     uint32_t k = 0;
     uint32_t dropped = 0;
+    bool try_tight = true;
 
     /* Bounded: every pass takes chains, consumes a dropped one (at most
      * size of those per call), or returns. */
@@ -321,8 +308,13 @@ int avps_split_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
             }
         }
         /* Asked each pass: split_take_() may have moved the window. */
-        if (avps_vq_tight_(vq)) {
+        if (try_tight && avps_vq_tight_(vq)) {
+            const uint32_t before = k;
+
             r = split_tight_(vq, reqs, n, &k, &head, &first);
+            /* The first chain was not for the tight loop: the rest of this
+             * batch is probably like it, so take it the general way. */
+            try_tight = (r != 1) || (k != before);
             if (r == 0) {
                 if ((k == n) || (vq->last_avail == vq->shadow_avail)) {
                     continue; /* done, or look for more */
@@ -349,6 +341,7 @@ int avps_split_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
     return (int)k;
 }
 
+#if AVPS_CONFIG_ENABLE_JOURNAL
 /* A buffer in flight before a restart: its chain is still in the descriptor
  * table (the driver may not touch it until it is used); the available ring
  * entry that named it is already behind last_avail. */
@@ -370,6 +363,7 @@ int avps_split_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool s
     c.ndesc = 1u;
     return avps_vq_finish_chain_(vq, &w, &c);
 }
+#endif
 
 void avps_split_put_used_(struct avps_vq *vq, uint16_t off, uint16_t id, uint32_t len)
 {
@@ -454,12 +448,12 @@ void avps_split_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uin
         run = 0;
     }
     avps_vq_released_(vq, n, n);
-    if (vq->jr != NULL) {
+    if (avps_vq_journal_on_(vq)) {
         vq->jr->used_begin(vq->jr_ctx, used, n, (uint16_t)(vq->used_idx + n), 0u);
     }
     avps_split_publish_(vq, (uint16_t)n);
     vq->unsignalled += n;
-    if (vq->jr != NULL) {
+    if (avps_vq_journal_on_(vq)) {
         vq->jr->used_end(vq->jr_ctx, used, n, vq->used_idx, vq->used_wrap);
     }
 }

@@ -500,7 +500,7 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
         const uint16_t pos = vq->used_idx;
         const uint16_t flags = avps_packed_fill_used_(vq, c->id, 0u, c->ndesc);
 
-        if (vq->jr != NULL) {
+        if (avps_vq_journal_on_(vq)) {
             vq->jr->used_begin(vq->jr_ctx, &u, 1u, vq->used_idx, vq->used_wrap);
         }
         avps_packed_publish_used_(vq, pos, flags);
@@ -509,13 +509,13 @@ static int vq_drop_(struct avps_vq *vq, const struct avps_walk_ *w,
 #endif
     {
         avps_split_put_used_(vq, 0u, c->id, 0u);
-        if (vq->jr != NULL) {
+        if (avps_vq_journal_on_(vq)) {
             vq->jr->used_begin(vq->jr_ctx, &u, 1u, (uint16_t)(vq->used_idx + 1u), 0u);
         }
         avps_split_publish_(vq, 1u);
         vq->unsignalled++;
     }
-    if (vq->jr != NULL) {
+    if (avps_vq_journal_on_(vq)) {
         vq->jr->used_end(vq->jr_ctx, &u, 1u, vq->used_idx, vq->used_wrap);
     }
     vq->pop_seq++;
@@ -549,6 +549,7 @@ int avps_vq_finish_chain_(struct avps_vq *vq, struct avps_walk_ *w,
     return avps_vq_take_slot_(vq, req, c->id, c->ndesc, (uint32_t)w->rd_len, (uint32_t)w->wr_len);
 }
 
+#if AVPS_CONFIG_ENABLE_JOURNAL
 /* Take the next buffer of the resubmission list. An id the journal got
  * wrong (out of range, already in flight) is reported and passed over. */
 static int vq_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
@@ -577,6 +578,7 @@ static int vq_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool sk
     }
     return r;
 }
+#endif
 
 static int vq_pop_ring_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 {
@@ -588,9 +590,9 @@ static int vq_pop_ring_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
     return avps_split_pop_one_(vq, req, skip);
 }
 
-static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, uint32_t first)
+static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip)
 {
-    uint32_t round = first;
+    uint32_t round = 0;
 
     /* Each dropped chain consumes ring entries and each resubmission entry
      * is taken once, so this ends; the bound on ring chains also keeps a
@@ -598,9 +600,12 @@ static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, uint
     while (round <= vq->size) {
         int r;
 
-        if (vq->resub_pos < vq->resub_n) {
+#if AVPS_CONFIG_ENABLE_JOURNAL
+        if (avps_vq_resub_pending_(vq)) {
             r = vq_resubmit_one_(vq, req, skip);
-        } else {
+        } else
+#endif
+        {
             r = vq_pop_ring_(vq, req, skip);
             round++;
         }
@@ -614,19 +619,7 @@ static int vq_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, uint
 int avps_vq_pop(struct avps_vq *vq, struct avps_vq_req *req)
 {
     AVPS_ASSERT((vq != NULL) && (req != NULL) && ((req->seg != NULL) || (req->seg_max == 0u)));
-    if (!vq->enabled || vq->broken) {
-        return AVPS_E_STATE;
-    }
-    /* The common case first: nothing to resubmit, and a chain (or none). */
-    if (vq->resub_pos >= vq->resub_n) {
-        const int r = vq_pop_ring_(vq, req, false);
-
-        if (r != AVPS_VQ_DROPPED_) {
-            return r;
-        }
-        return vq_take_(vq, req, false, 1u);
-    }
-    return vq_take_(vq, req, false, 0u);
+    return avps_vq_pop_n(vq, req, 1u);
 }
 
 int avps_vq_pop_n(struct avps_vq *vq, struct avps_vq_req *reqs, size_t n)
@@ -641,8 +634,8 @@ int avps_vq_pop_n(struct avps_vq *vq, struct avps_vq_req *reqs, size_t n)
     /* More than the queue holds can never be taken in one call. */
     max = (n > vq->size) ? vq->size : (uint32_t)n;
     /* Resubmitted buffers first, one at a time, in their order. */
-    while ((k < max) && (vq->resub_pos < vq->resub_n)) {
-        const int r = vq_take_(vq, &reqs[k], false, 0u);
+    while ((k < max) && avps_vq_resub_pending_(vq)) {
+        const int r = vq_take_(vq, &reqs[k], false);
 
         if (r != 1) {
             return (k != 0u) ? (int)k : r;
@@ -679,7 +672,7 @@ int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
         return AVPS_E_STATE;
     }
     (void)memset(&req, 0, sizeof req);
-    r = vq_take_(vq, &req, true, 0u);
+    r = vq_take_(vq, &req, true);
     if (r == 1) {
         *id = req.id;
     }
@@ -689,6 +682,11 @@ int avps_vq_skip(struct avps_vq *vq, uint16_t *id)
 int avps_vq_set_journal(struct avps_vq *vq, const struct avps_vq_journal *jr, void *ctx)
 {
     AVPS_ASSERT(vq != NULL);
+#if !AVPS_CONFIG_ENABLE_JOURNAL
+    if (jr != NULL) {
+        return AVPS_E_INVAL; /* left out of this build */
+    }
+#endif
     if ((jr != NULL) &&
         ((jr->desc == NULL) || (jr->taken == NULL) || (jr->abort == NULL) ||
          (jr->used_begin == NULL) || (jr->used_end == NULL) || (jr->fetch == NULL))) {
@@ -701,6 +699,12 @@ int avps_vq_set_journal(struct avps_vq *vq, const struct avps_vq_journal *jr, vo
 
 int avps_vq_resubmit(struct avps_vq *vq, const struct avps_vq_resub *list, uint32_t n)
 {
+#if !AVPS_CONFIG_ENABLE_JOURNAL
+    AVPS_ASSERT(vq != NULL);
+    (void)vq;
+    (void)list;
+    return (n == 0u) ? AVPS_OK : AVPS_E_INVAL; /* left out of this build */
+#else
     uint32_t entries = 0;
 
     AVPS_ASSERT((vq != NULL) && ((list != NULL) || (n == 0u)));
@@ -739,6 +743,7 @@ int avps_vq_resubmit(struct avps_vq *vq, const struct avps_vq_resub *list, uint3
     vq->resub_n = n;
     vq->resub_pos = 0;
     return AVPS_OK;
+#endif
 }
 
 /* ---- completions ------------------------------------------------------- */

@@ -65,6 +65,28 @@ struct avps_walk_ {
     bool journal;            /* tell the journal (not for resubmitted buffers) */
 };
 
+/* A journal is attached (never, when the build leaves journals out). */
+static inline bool avps_vq_journal_on_(const struct avps_vq *vq)
+{
+#if AVPS_CONFIG_ENABLE_JOURNAL
+    return vq->jr != NULL;
+#else
+    (void)vq;
+    return false;
+#endif
+}
+
+/* Buffers from avps_vq_resubmit() are still to be taken. */
+static inline bool avps_vq_resub_pending_(const struct avps_vq *vq)
+{
+#if AVPS_CONFIG_ENABLE_JOURNAL
+    return vq->resub_pos < vq->resub_n;
+#else
+    (void)vq;
+    return false;
+#endif
+}
+
 /* Once the chain is known (split: the head; packed: the id), what to do. */
 struct avps_chain_ {
     uint16_t id;
@@ -82,7 +104,7 @@ static inline void avps_walk_init_(struct avps_walk_ *w, struct avps_vq *vq,
     w->vq = vq;
     w->req = req;
     w->translate = !skip;
-    w->journal = vq->jr != NULL;
+    w->journal = avps_vq_journal_on_(vq);
 }
 
 /* Record the first recoverable guest error of this chain. */
@@ -123,34 +145,15 @@ static inline int avps_vq_take_slot_(struct avps_vq *vq, struct avps_vq_req *req
     return 1;
 }
 
-/* The one-pass path for the commonest chain: a single direct descriptor
- * (addr, len, flags already copied and checked by the caller to carry no
- * NEXT or INDIRECT) inside the translation window. Returns false when the
- * walker must handle it. */
-static inline bool avps_vq_fast_one_(struct avps_vq *vq, struct avps_vq_req *req,
-                                     uint64_t addr, uint32_t len, bool write)
-{
-    const unsigned int access = vq->access | (write ? AVPS_ACCESS_WRITE : AVPS_ACCESS_READ);
-
-    if ((len == 0u) || (req->seg_max == 0u) || !avps_vq_in_window_(vq, addr, len, access)) {
-        return false;
-    }
-    req->seg[0].base = &vq->win_hva[addr - vq->win_addr];
-    req->seg[0].gpa = addr;
-    req->seg[0].len = len;
-    req->n_rd = (uint16_t)(write ? 0u : 1u);
-    req->n_wr = (uint16_t)(write ? 1u : 0u);
-    return true;
-}
 /* avps_vq_pop_n() may take single direct descriptors in its tight loop: the
- * queue has a translation window granted both ways, no cache maintenance to
- * do on reads and no journal to tell. */
+ * queue has a translation window granted both ways and no cache maintenance
+ * to do on reads. */
 static inline bool avps_vq_tight_(const struct avps_vq *vq)
 {
     const unsigned int both = vq->access | AVPS_ACCESS_READ | AVPS_ACCESS_WRITE;
 
     return ((vq->caps & (AVPS_VQ_CAP_WINDOW | AVPS_VQ_CAP_INVAL)) == AVPS_VQ_CAP_WINDOW) &&
-           (vq->jr == NULL) && ((both & ~vq->win_access) == 0u);
+           ((both & ~vq->win_access) == 0u);
 }
 
 /* n buffers holding ndesc ring entries were returned (their slots already

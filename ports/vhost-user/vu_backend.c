@@ -34,7 +34,12 @@ static const uint64_t vu_protocol_features =
     (1ull << AVPS_VU_PF_MQ) | (1ull << AVPS_VU_PF_LOG_SHMFD) | (1ull << AVPS_VU_PF_REPLY_ACK) |
     (1ull << AVPS_VU_PF_BACKEND_REQ) | (1ull << AVPS_VU_PF_CONFIG) |
     (1ull << AVPS_VU_PF_RESET_DEVICE) | (1ull << AVPS_VU_PF_CONFIGURE_MEM_SLOTS) |
-    (1ull << AVPS_VU_PF_STATUS) | (1ull << AVPS_VU_PF_INFLIGHT_SHMFD);
+    (1ull << AVPS_VU_PF_STATUS)
+#if AVPS_CONFIG_ENABLE_JOURNAL
+    /* the in-flight region is kept through the engines' journal */
+    | (1ull << AVPS_VU_PF_INFLIGHT_SHMFD)
+#endif
+    ;
 
 /* ---- logging ----------------------------------------------------------- */
 
