@@ -83,7 +83,7 @@ if [ "$smoke" = 0 ] && command -v valgrind >/dev/null 2>&1; then
       for b in 1 8 32; do
         cg="$out/cg.$layout.$mix.$b"
         if valgrind --tool=callgrind --callgrind-out-file="$cg" \
-             --toggle-collect=avps_vq_pop --toggle-collect=avps_vq_push_n \
+             --toggle-collect=avps_vq_pop --toggle-collect=avps_vq_pop_n --toggle-collect=avps_vq_push_n \
              --toggle-collect=avps_vq_notify \
              "$bin" --one "$layout:$mix:$b" --chains "$chains" >/dev/null 2>&1; then
           tot=$(awk '/^totals:/ {print $2}' "$cg")
@@ -95,7 +95,7 @@ if [ "$smoke" = 0 ] && command -v valgrind >/dev/null 2>&1; then
     done
   done
   instr_note="valgrind --tool=callgrind ($(valgrind --version)), $chains chains per configuration, \
-collection toggled on for avps_vq_pop, avps_vq_push_n and avps_vq_notify (inclusive of the port \
+collection toggled on for avps_vq_pop_n, avps_vq_push_n and avps_vq_notify (inclusive of the port \
 calls); perf stat has no hardware counters in this VM (instructions: <not supported>)"
 elif [ "$smoke" = 0 ]; then
   instr_note="valgrind not installed; perf stat has no hardware counters here"
@@ -115,6 +115,14 @@ if ! "$bin" "${args[@]}" --only st --batch 32 --port fast --runs "$([ "$smoke" =
      >"$out/vq-fast.md" 2>"$out/vq-fast.err"; then
   cat "$out/vq-fast.err"
   echo "FAILED: avps-vq-bench --port fast"
+  exit 1
+fi
+
+echo "== avps-vq-bench --api pop (one avps_vq_pop() per chain)" >&2
+if ! "$bin" "${args[@]}" --only st --batch 32 --api pop --runs "$([ "$smoke" = 1 ] && echo 2 || echo 5)" \
+     >"$out/vq-pop1.md" 2>"$out/vq-pop1.err"; then
+  cat "$out/vq-pop1.err"
+  echo "FAILED: avps-vq-bench --api pop"
   exit 1
 fi
 
@@ -209,6 +217,17 @@ bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.
   echo
   sed -n '/^| Layout/,/^$/p' "$out/vq-fast.md"
   echo
+  echo "### The same chains taken one avps_vq_pop() at a time (--api pop), one thread, B = 32"
+  echo
+  echo "The table (a) takes each round's chains with one avps_vq_pop_n(); here the device"
+  echo "calls avps_vq_pop() per chain (the same engine, entered once per chain)."
+  echo
+  sed -n '/^| Layout/,/^$/p' "$out/vq-pop1.md"
+  echo
+  if [ -f "$top/bench/analysis.md" ]; then
+    cat "$top/bench/analysis.md"
+    echo
+  fi
   if [ -s "$out/profile.md" ]; then
     echo "### Where a 1-descriptor chain's instructions go (bench/profile.sh)"
     echo

@@ -1353,10 +1353,10 @@ int main(int argc, char **argv)
 
     if (o.do_st) {
         printf("\n### (a) One thread, driver and device alternating (hot caches)\n\n");
-        printf("Device = avps_vq_pop × B + avps_vq_push_n + avps_vq_notify, TSC-bracketed per "
+        printf("Device = %s + avps_vq_push_n + avps_vq_notify, TSC-bracketed per "
                "round; drv+dev = the whole round, wall clock, separate unbracketed pass. "
                "ns/chain: median [min–max] of %d runs. Instr/chain: device only (callgrind).\n\n",
-               o.runs);
+               api_pop1 ? "avps_vq_pop × B" : "avps_vq_pop_n (B chains)", o.runs);
         printf("| Layout | Mix | B | Device ns/chain | Device Mchains/s | Drv+dev ns/chain | "
                "Drv+dev Mchains/s | Device instr/chain | Foreign load |\n");
         printf("|---|---|---|---|---|---|---|---|---|\n");
