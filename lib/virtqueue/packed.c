@@ -193,6 +193,8 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
     uint16_t avail_bits = (vq->avail_wrap != 0u) ? AVPS_VRING_PACKED_DESC_F_AVAIL
                                                  : AVPS_VRING_PACKED_DESC_F_USED;
     uint16_t pos = vq->last_avail;
+    const bool jr = avps_vq_journal_on_(vq);
+    struct avps_vq_req *req = &reqs[*k];
     uint32_t lim = n - *k;
     uint32_t got = 0;
     int r = 0;
@@ -201,8 +203,7 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
     if (lim > ((uint32_t)size - vq->inflight_desc)) {
         lim = (uint32_t)size - vq->inflight_desc;
     }
-    for (; got < lim; got++) {
-        struct avps_vq_req *req = &reqs[*k + got];
+    for (; got < lim; got++, req++) {
         struct avps_vq_slot *slot;
         struct avps_pvirtq_desc raw;
         uint64_t addr;
@@ -227,7 +228,7 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
             *first = raw;
             break;
         }
-        if (avps_vq_journal_on_(vq)) {
+        if (jr) {
             packed_journal_desc_(vq, 0u, &raw, f);
             vq->jr->taken(vq->jr_ctx, id, 1u);
         }

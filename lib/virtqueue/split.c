@@ -209,6 +209,8 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
     const uint16_t seq_on = (vq->in_order != 0u) ? 0xffffu : 0u;
     const uint16_t start = vq->last_avail;
     const uint16_t seq0 = vq->pop_seq;
+    const struct avps_vq_journal *const jr = avps_vq_journal_on_(vq) ? vq->jr : NULL;
+    struct avps_vq_req *req = &reqs[*k];
     uint32_t lim = n - *k;
     uint32_t got = 0;
     int r = 0;
@@ -220,8 +222,7 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
     if (lim > ((uint32_t)size - vq->inflight)) {
         lim = (uint32_t)size - vq->inflight;
     }
-    for (; got < lim; got++) {
-        struct avps_vq_req *req = &reqs[*k + got];
+    for (; got < lim; got++, req++) {
         struct avps_vq_slot *slot;
         struct avps_vring_desc raw;
         uint64_t addr;
@@ -247,8 +248,8 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
             *first = raw;
             break;
         }
-        if (avps_vq_journal_on_(vq)) {
-            vq->jr->taken(vq->jr_ctx, h, 1u);
+        if (jr != NULL) {
+            jr->taken(vq->jr_ctx, h, 1u);
         }
         req->seg[0].base = &win_hva[addr - win_addr];
         req->seg[0].gpa = addr;
