@@ -282,66 +282,26 @@ static void vq_window_refresh_(struct avps_vq *vq, uint64_t gpa, unsigned int ac
     vq->win_access = granted;
 }
 
-int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
+/* The rest of avps_walk_buf_() for a range outside the current window:
+ * refresh the window (asking for both directions first, so reads and
+ * writes in one region share it) and use it if it now covers the range;
+ * otherwise translate the whole range (CVE-2018-1059), a segment per region. */
+int avps_walk_map_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
 {
     struct avps_vq *vq = w->vq;
     struct avps_vq_req *req = w->req;
-    const unsigned int access =
-        vq->access | (write ? AVPS_ACCESS_WRITE : AVPS_ACCESS_READ);
+    const unsigned int access = vq->access | (write ? AVPS_ACCESS_WRITE : AVPS_ACCESS_READ);
     uint64_t gpa = addr;
     uint64_t left = len;
 
-    /* Every descriptor counts, zero-length ones included (CVE-2016-6490). */
-    if (++w->visited > vq->size) {
-        avps_walk_error_(w, AVPS_E_GUEST_LOOP, w->visited);
-        return AVPS_E_GUEST_LOOP;
-    }
-    /* §2.7.4.2: device-writable elements come after device-readable ones. */
-    if (!write && w->writing) {
-        avps_walk_error_(w, AVPS_E_GUEST_DESC, addr);
-        return AVPS_E_GUEST_DESC;
-    }
-    w->writing = w->writing || write;
-    /* §2.7.5: the chain's total stays below 2^32 bytes. */
-    if ((uint64_t)len > ((uint64_t)UINT32_MAX - w->rd_len - w->wr_len)) {
-        avps_walk_error_(w, AVPS_E_GUEST_RANGE, len);
-        return AVPS_E_GUEST_RANGE;
-    }
-    if (write) {
-        w->wr_len += len;
-    } else {
-        w->rd_len += len;
-    }
-    if (!w->translate || w->nospc) {
-        return AVPS_OK; /* skipping, or counting only: no translation */
-    }
-
-    /* The port's translation window: a range inside it needs no map call.
-     * Refreshed on a miss (asking for both directions first, so reads and
-     * writes in one region share it); cleared when the queue is enabled. */
     if (((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) && (left != 0u)) {
-        if (!avps_vq_in_window_(vq, gpa, left, access)) {
-            vq_window_refresh_(vq, gpa, access);
-        }
+        vq_window_refresh_(vq, gpa, access);
         if (avps_vq_in_window_(vq, gpa, left, access)) {
-            if (w->nseg >= req->seg_max) {
-                w->nospc = true;
-                return AVPS_OK;
-            }
-            req->seg[w->nseg].base = &vq->win_hva[gpa - vq->win_addr];
-            req->seg[w->nseg].gpa = gpa;
-            req->seg[w->nseg].len = len;
-            w->nseg++;
-            if (write) {
-                req->n_wr++;
-            } else {
-                req->n_rd++;
-            }
+            avps_walk_seg_(w, &vq->win_hva[gpa - vq->win_addr], gpa, len, write);
             return AVPS_OK;
         }
     }
-
-    /* Translate the whole range (CVE-2018-1059), a segment per region. */
+    /* Bounded: each pass fills a segment (at most seg_max) or ends. */
     while (left > 0u) {
         struct avps_span s;
         int err;
@@ -355,15 +315,7 @@ int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
             avps_walk_error_(w, err, gpa);
             return err;
         }
-        req->seg[w->nseg].base = s.hva;
-        req->seg[w->nseg].gpa = gpa;
-        req->seg[w->nseg].len = (uint32_t)s.len;
-        w->nseg++;
-        if (write) {
-            req->n_wr++;
-        } else {
-            req->n_rd++;
-        }
+        avps_walk_seg_(w, s.hva, gpa, (uint32_t)s.len, write);
         gpa += s.len;
         left -= s.len;
     }

@@ -116,7 +116,28 @@ static inline void avps_walk_error_(struct avps_walk_ *w, int err, uint64_t val)
     }
 }
 
-int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write);
+int avps_walk_map_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write);
+
+/* Append one segment, or note that the caller's array is full. */
+static inline void avps_walk_seg_(struct avps_walk_ *w, void *base, uint64_t gpa, uint32_t len,
+                                  bool write)
+{
+    struct avps_vq_req *req = w->req;
+
+    if (w->nseg >= req->seg_max) {
+        w->nospc = true;
+        return;
+    }
+    req->seg[w->nseg].base = base;
+    req->seg[w->nseg].gpa = gpa;
+    req->seg[w->nseg].len = len;
+    w->nseg++;
+    if (write) {
+        req->n_wr++;
+    } else {
+        req->n_rd++;
+    }
+}
 
 /* [gpa, gpa + len) lies inside the queue's translation window for access. */
 static inline bool avps_vq_in_window_(const struct avps_vq *vq, uint64_t gpa, uint64_t len,
@@ -124,6 +145,48 @@ static inline bool avps_vq_in_window_(const struct avps_vq *vq, uint64_t gpa, ui
 {
     return ((access & ~vq->win_access) == 0u) && (len <= vq->win_len) &&
            ((gpa - vq->win_addr) <= (vq->win_len - len));
+}
+
+/* Every per-descriptor rule, for a buffer descriptor of either layout: the
+ * visit bound, the order of readable and writable parts, the 32-bit total,
+ * then translation (inside the queue's translation window here; anything
+ * else in avps_walk_map_()). Returns AVPS_OK or the guest error it recorded. */
+static inline int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
+{
+    struct avps_vq *vq = w->vq;
+
+    /* Every descriptor counts, zero-length ones included (CVE-2016-6490). */
+    if (++w->visited > vq->size) {
+        avps_walk_error_(w, AVPS_E_GUEST_LOOP, w->visited);
+        return AVPS_E_GUEST_LOOP;
+    }
+    /* §2.7.4.2: device-writable elements come after device-readable ones. */
+    if (!write && w->writing) {
+        avps_walk_error_(w, AVPS_E_GUEST_DESC, addr);
+        return AVPS_E_GUEST_DESC;
+    }
+    w->writing = w->writing || write;
+    /* §2.7.5: the chain's total stays below 2^32 bytes. */
+    if ((uint64_t)len > ((uint64_t)UINT32_MAX - w->rd_len - w->wr_len)) {
+        avps_walk_error_(w, AVPS_E_GUEST_RANGE, len);
+        return AVPS_E_GUEST_RANGE;
+    }
+    if (write) {
+        w->wr_len += len;
+    } else {
+        w->rd_len += len;
+    }
+    if (!w->translate || w->nospc || (len == 0u)) {
+        return AVPS_OK; /* skipping, counting only, or nothing to translate */
+    }
+    /* The port's translation window: a range inside it needs no map call. */
+    if (((vq->caps & AVPS_VQ_CAP_WINDOW) != 0u) &&
+        avps_vq_in_window_(vq, addr, len,
+                           vq->access | (write ? AVPS_ACCESS_WRITE : AVPS_ACCESS_READ))) {
+        avps_walk_seg_(w, &vq->win_hva[addr - vq->win_addr], addr, len, write);
+        return AVPS_OK;
+    }
+    return avps_walk_map_(w, addr, len, write);
 }
 
 /* Register a checked chain in flight and finish the request's totals. */
