@@ -83,7 +83,9 @@ echo
 echo "Each lib/ source compiled alone with the library's flags (-std=c11 -ffreestanding"
 echo "-fno-common) and default configuration (every feature on, asserts on, report level 2)${extra:+, then $extra}."
 echo "Sections by name (size -A): .text is code only; .rodata (strings, tables) is"
-echo "counted apart; unwind tables (.eh_frame) are not counted."
+echo "counted apart; unwind tables (.eh_frame) are not counted. At -Os the ring engines'"
+echo "speed paths are off by default (AVPS_CONFIG_FAST_PATHS, include/avps/config.h): same"
+echo "behaviour and tests, one copy of each rule; -O2 has them."
 echo "x86-64: $(gcc --version | head -1)."
 if [ "$have_arm" = 1 ]; then
   echo "arm64: $(aarch64-linux-gnu-gcc --version | head -1)."
@@ -176,7 +178,8 @@ while IFS='|' read -r label cfgdefs; do
   [ "$have_arm" = 1 ] || line="$line | n/a"
   echo "$line |"
 done <<'EOF_CFG'
-default (every feature on)|
+default (every feature on; at -Os AVPS_CONFIG_FAST_PATHS defaults to 0)|
+default with the speed paths forced on (AVPS_CONFIG_FAST_PATHS=1)|-DAVPS_CONFIG_FAST_PATHS=1
 without the in-flight journal (AVPS_CONFIG_ENABLE_JOURNAL=0; a vhost-user back-end then offers no INFLIGHT_SHMFD)|-DAVPS_CONFIG_ENABLE_JOURNAL=0
 firmware: no journal, AVPS_CONFIG_ASSERT=0, AVPS_CONFIG_REPORT_LEVEL=1|-DAVPS_CONFIG_ENABLE_JOURNAL=0 -DAVPS_CONFIG_ASSERT=0 -DAVPS_CONFIG_REPORT_LEVEL=1
 split only: no journal, no packed engine (AVPS_CONFIG_ENABLE_PACKED=0)|-DAVPS_CONFIG_ENABLE_JOURNAL=0 -DAVPS_CONFIG_ENABLE_PACKED=0

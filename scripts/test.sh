@@ -60,11 +60,15 @@ mkdir -p "$out"
 run_suite "gcc -O2" "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite "clang ASan+UBSan" "$out/clang-asan" -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=Debug -DAVPS_SANITIZE=ON
+# The size build: -Os turns the ring engines' speed paths off (AVPS_CONFIG_FAST_PATHS
+# AUTO), so every chain takes the general walker; the same tests must pass.
+run_suite "gcc -Os (no fast paths)" "$out/gcc-os" -DCMAKE_C_COMPILER=gcc \
+  -DCMAKE_BUILD_TYPE=MinSizeRel -DAVPS_CONFIG_FAST_PATHS=OFF
 
 step "minimal configuration builds (packed, indirect, event-idx, in-order, journal off; 256 entries)"
 if cmake -S "$top" -B "$out/min" -DCMAKE_C_COMPILER=clang -DAVPS_CONFIG_ENABLE_PACKED=OFF \
      -DAVPS_CONFIG_ENABLE_INDIRECT=OFF -DAVPS_CONFIG_ENABLE_EVENT_IDX=OFF \
-     -DAVPS_CONFIG_ENABLE_IN_ORDER=OFF -DAVPS_CONFIG_ENABLE_JOURNAL=OFF -DAVPS_CONFIG_VQ_MAX_SIZE=256 \
+     -DAVPS_CONFIG_ENABLE_IN_ORDER=OFF -DAVPS_CONFIG_ENABLE_JOURNAL=OFF -DAVPS_CONFIG_FAST_PATHS=OFF -DAVPS_CONFIG_VQ_MAX_SIZE=256 \
      -DAVPS_CONFIG_REPORT_LEVEL=0 -DAVPS_CONFIG_ASSERT=OFF -DAVPS_BUILD_TESTS=OFF \
      -DAVPS_BUILD_EXAMPLES=OFF >/dev/null 2>&1 && cmake --build "$out/min" -j"$jobs" >/dev/null 2>&1; then
   echo "ok"; good

@@ -60,6 +60,19 @@
 #define AVPS_CONFIG_ENABLE_JOURNAL 1
 #endif
 
+/** Speed paths of the ring engines (1): the tight loop of avps_vq_pop_n() for
+ *  single descriptors inside the translation window, and the per-descriptor
+ *  rules inlined into each walker. 0 keeps one copy of each rule and takes
+ *  every chain through the general walker (same behaviour, smaller, slower).
+ *  Default: 1, or 0 when the compiler optimises for size (-Os). */
+#ifndef AVPS_CONFIG_FAST_PATHS
+#if defined(__OPTIMIZE_SIZE__)
+#define AVPS_CONFIG_FAST_PATHS 0
+#else
+#define AVPS_CONFIG_FAST_PATHS 1
+#endif
+#endif
+
 /** Report events through the port's report op: 0 = never, 1 = guest and
  *  backend faults, 2 = also informational events. */
 #ifndef AVPS_CONFIG_REPORT_LEVEL
@@ -115,6 +128,9 @@
 #endif
 #if AVPS_CONFIG_MAX_SEG_LEN < 1 || AVPS_CONFIG_MAX_SEG_LEN > 0xffffffff
 #error "AVPS_CONFIG_MAX_SEG_LEN must be in 1..0xffffffff"
+#endif
+#if AVPS_CONFIG_FAST_PATHS != 0 && AVPS_CONFIG_FAST_PATHS != 1
+#error "AVPS_CONFIG_FAST_PATHS must be 0 or 1"
 #endif
 #if AVPS_CONFIG_ENABLE_JOURNAL != 0 && AVPS_CONFIG_ENABLE_JOURNAL != 1
 #error "AVPS_CONFIG_ENABLE_JOURNAL must be 0 or 1"

@@ -322,6 +322,13 @@ int avps_walk_map_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write
     return AVPS_OK;
 }
 
+#if !AVPS_CONFIG_FAST_PATHS
+int avps_walk_buf_out_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
+{
+    return avps_walk_buf_inl_(w, addr, len, write);
+}
+#endif
+
 /* Walk an indirect table. Split tables chain by next (each entry < the table
  * length); packed tables are sequential and only WRITE is meaningful (§2.8.7).
  * A table need not be aligned or contiguous in host memory (rust-vmm#220,

@@ -151,7 +151,8 @@ static inline bool avps_vq_in_window_(const struct avps_vq *vq, uint64_t gpa, ui
  * visit bound, the order of readable and writable parts, the 32-bit total,
  * then translation (inside the queue's translation window here; anything
  * else in avps_walk_map_()). Returns AVPS_OK or the guest error it recorded. */
-static inline int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
+static inline int avps_walk_buf_inl_(struct avps_walk_ *w, uint64_t addr, uint32_t len,
+                                     bool write)
 {
     struct avps_vq *vq = w->vq;
 
@@ -189,6 +190,18 @@ static inline int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t l
     return avps_walk_map_(w, addr, len, write);
 }
 
+/* The same, out of line (vq.c): one copy for builds without fast paths. */
+int avps_walk_buf_out_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write);
+
+static inline int avps_walk_buf_(struct avps_walk_ *w, uint64_t addr, uint32_t len, bool write)
+{
+#if AVPS_CONFIG_FAST_PATHS
+    return avps_walk_buf_inl_(w, addr, len, write);
+#else
+    return avps_walk_buf_out_(w, addr, len, write);
+#endif
+}
+
 /* Register a checked chain in flight and finish the request's totals. */
 static inline int avps_vq_take_slot_(struct avps_vq *vq, struct avps_vq_req *req, uint16_t id,
                                      uint16_t ndesc, uint32_t rd_len, uint32_t wr_len)
@@ -213,10 +226,15 @@ static inline int avps_vq_take_slot_(struct avps_vq *vq, struct avps_vq_req *req
  * to do on reads. */
 static inline bool avps_vq_tight_(const struct avps_vq *vq)
 {
+#if AVPS_CONFIG_FAST_PATHS
     const unsigned int both = vq->access | AVPS_ACCESS_READ | AVPS_ACCESS_WRITE;
 
     return ((vq->caps & (AVPS_VQ_CAP_WINDOW | AVPS_VQ_CAP_INVAL)) == AVPS_VQ_CAP_WINDOW) &&
            ((both & ~vq->win_access) == 0u);
+#else
+    (void)vq;
+    return false;
+#endif
 }
 
 /* n buffers holding ndesc ring entries were returned (their slots already
