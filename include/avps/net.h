@@ -20,6 +20,9 @@
  * used-ring update and at most one notification. No frame is ever dropped
  * without being counted: every outcome has a counter in struct avps_net_stats.
  *
+ * Every path uses buffers in the order the driver made them available, so the
+ * device offers VIRTIO_F_IN_ORDER (switch it off with common.features_off).
+ *
  * Control queue commands are dispatched from a table by class and command,
  * with the exact length of each command's data checked before use; the ack
  * byte is VIRTIO_NET_OK or VIRTIO_NET_ERR.

@@ -1154,7 +1154,10 @@ int avps_net_init(struct avps_net *net, const struct avps_host *host,
     static const struct avps_dev_class net_class = {
         .device_id = AVPS_VIRTIO_ID_NET,
         .config_size = (uint32_t)sizeof(struct avps_virtio_net_config),
-        .features = AVPS_NET_FEATURES_SUPPORTED,
+        /* Every path completes buffers in the order they were made
+         * available (§6.2): transmit and control one by one, receive in the
+         * order held and refused buffers came. */
+        .features = AVPS_NET_FEATURES_SUPPORTED | NF_IN_ORDER,
         .reset = net_reset_,
         .features_ok = net_features_ok_,
         .queue_notify = net_queue_notify_,
