@@ -343,19 +343,15 @@ static int net_tx_one_(struct avps_net *net, uint16_t p)
 /* Completions of one transmit pass, returned to the driver together. */
 #define NET_TX_BATCH 32u
 
-/* Return the batch's packets (one used index update); counts them in *done. */
-static int net_tx_flush_(struct avps_vq *vq, struct avps_vq_used *used, uint32_t *n, int *done)
+/* Return the batch's packets (one used index update); counts them in *done.
+ * A failed push means the queue broke (the device needs a reset). */
+static void net_tx_flush_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t *n,
+                          int *done)
 {
-    int err = AVPS_OK;
-
-    if (*n != 0u) {
-        err = avps_vq_push_n(vq, used, *n);
-        if (err == AVPS_OK) {
-            *done += (int)*n;
-        }
+    if ((*n != 0u) && (avps_vq_push_n(vq, used, *n) == AVPS_OK)) {
+        *done += (int)*n;
     }
     *n = 0;
-    return err;
 }
 
 static int net_tx_serve_(struct avps_net *net, uint16_t p)
@@ -376,8 +372,8 @@ static int net_tx_serve_(struct avps_net *net, uint16_t p)
     for (;;) {
         int r;
 
-        if ((n == NET_TX_BATCH) && (net_tx_flush_(vq, used, &n, &done) != AVPS_OK)) {
-            break;
+        if (n == NET_TX_BATCH) {
+            net_tx_flush_(vq, used, &n, &done); /* broken: the next pop says so */
         }
         if (pp->tx_parked == 0u) {
             r = avps_vq_pop(vq, &pp->txreq);
@@ -408,7 +404,7 @@ static int net_tx_serve_(struct avps_net *net, uint16_t p)
         n++;
     }
     /* Everything done so far goes back before the pass ends (parked or not). */
-    (void)net_tx_flush_(vq, used, &n, &done);
+    net_tx_flush_(vq, used, &n, &done);
     (void)avps_vq_notify(vq);
     return done;
 }
@@ -842,22 +838,23 @@ static int net_rx_flush_(struct net_rx_batch *b)
     return err;
 }
 
-/* Room for k more entries, publishing what the batch holds if need be. */
-static int net_rx_room_(struct net_rx_batch *b, uint32_t k)
+/* Room for k more entries, publishing what the batch holds if need be. A
+ * failed publish needs no answer here: it means the queue broke, which is
+ * sticky, so the call's last publish fails too and reports it. */
+static void net_rx_room_(struct net_rx_batch *b, uint32_t k)
 {
-    return (((uint32_t)b->n + k) > NET_RX_USED) ? net_rx_flush_(b) : AVPS_OK;
+    if (((uint32_t)b->n + k) > NET_RX_USED) {
+        (void)net_rx_flush_(b);
+    }
 }
 
 /* Return buffer id unused (length 0), after everything already in the batch. */
-static int net_rx_unused_(struct net_rx_batch *b, uint16_t id)
+static void net_rx_unused_(struct net_rx_batch *b, uint16_t id)
 {
-    if (net_rx_room_(b, 1u) != AVPS_OK) {
-        return AVPS_E_STATE;
-    }
+    net_rx_room_(b, 1u);
     b->used[b->n].id = id;
     b->used[b->n].len = 0;
     b->n++;
-    return AVPS_OK;
 }
 
 /* Return a buffer the device cannot use (counted and reported). With IN_ORDER
@@ -865,25 +862,20 @@ static int net_rx_unused_(struct net_rx_batch *b, uint16_t id)
  * buffers held for the frame came before it and cannot follow it, and the
  * frame's buffers must be consecutive, so the held ones go back first, unused,
  * and the frame gathers anew behind it. */
-static int net_rx_refuse_(struct net_rx_batch *b, struct avps_net_pair *pp, uint16_t q,
-                          uint16_t id, uint64_t detail)
+static void net_rx_refuse_(struct net_rx_batch *b, struct avps_net_pair *pp, uint16_t q,
+                           uint16_t id, uint64_t detail)
 {
     struct avps_net *net = b->net;
 
     if (neg_(net, NF_IN_ORDER)) {
         for (uint8_t i = 0; i < pp->rx_nheld; i++) {
-            if (net_rx_unused_(b, pp->rxheld[i].id) != AVPS_OK) {
-                return AVPS_E_STATE;
-            }
+            net_rx_unused_(b, pp->rxheld[i].id);
         }
         net_rx_drop_held_(pp, pp->rx_nheld);
     }
-    if (net_rx_unused_(b, id) != AVPS_OK) {
-        return AVPS_E_STATE;
-    }
+    net_rx_unused_(b, id);
     net->stats.rx_bad_buffers++;
     avps_dev_report_(&net->dev, AVPS_EV_DEV_REQUEST, ((uint64_t)q << 16) | id, detail);
-    return AVPS_OK;
 }
 
 /* Take receive buffers until they hold need bytes (mrg) or one buffer is
@@ -918,10 +910,10 @@ static int net_rx_gather_(struct net_rx_batch *b, uint16_t q, struct avps_net_pa
             if (pp->rx_nheld != 0u) {
                 return AVPS_E_NOSPC; /* fits an empty pool, not this one */
             }
-            if ((avps_vq_skip(vq, &id) != 1) ||
-                (net_rx_refuse_(b, pp, q, id, AVPS_NET_RX_SEGS) != AVPS_OK)) {
+            if (avps_vq_skip(vq, &id) != 1) {
                 return AVPS_E_STATE;
             }
+            net_rx_refuse_(b, pp, q, id, AVPS_NET_RX_SEGS);
             continue;
         }
         if (err == 0) {
@@ -933,9 +925,7 @@ static int net_rx_gather_(struct net_rx_batch *b, uint16_t q, struct avps_net_pa
         /* §5.1.6.3: receive buffers are device-writable; with MRG_RXBUF each
          * holds at least the header (§5.1.6.3.1). */
         if ((r->n_rd != 0u) || (r->wr_len == 0u) || (mrg && (r->wr_len < AVPS_NET_HDR_LEN))) {
-            if (net_rx_refuse_(b, pp, q, r->id, r->rd_len) != AVPS_OK) {
-                return AVPS_E_STATE;
-            }
+            net_rx_refuse_(b, pp, q, r->id, r->rd_len);
             have = 0;
             for (uint8_t i = 0; i < pp->rx_nheld; i++) {
                 have += pp->rxheld[i].wr_len; /* fewer now with IN_ORDER */
@@ -1025,10 +1015,7 @@ static int net_rx_frame_(struct net_rx_batch *b, struct avps_net_pair *pp, uint1
         room += pp->rxheld[nb].wr_len;
         nb++;
     }
-    if (net_rx_room_(b, nb) != AVPS_OK) {
-        net->stats.rx_dropped++;
-        return AVPS_E_STATE;
-    }
+    net_rx_room_(b, nb);
     used = &b->used[b->n];
     /* The frame first, from offset 12 of the first buffer on (§5.1.6.4). */
     for (uint8_t i = 0; i < nb; i++) {
