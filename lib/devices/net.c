@@ -1020,8 +1020,13 @@ static int net_rx_frame_(struct net_rx_batch *b, struct avps_net_pair *pp, uint1
     /* The frame first, from offset 12 of the first buffer on (§5.1.6.4). */
     for (uint8_t i = 0; i < nb; i++) {
         const struct avps_vq_req *rb = &pp->rxheld[i];
-        const uint32_t at = (i == 0u) ? AVPS_NET_HDR_LEN : 0u;
-        uint32_t chunk = rb->wr_len - at;
+        uint32_t at = 0;
+        uint32_t chunk;
+
+        if (i == 0u) {
+            at = AVPS_NET_HDR_LEN;
+        }
+        chunk = rb->wr_len - at;
 
         if ((len - done) < chunk) {
             chunk = len - done;
