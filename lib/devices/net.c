@@ -1078,22 +1078,24 @@ static int net_rx_burst_(struct avps_net *net, uint16_t pair, const struct avps_
     for (k = 0; k < n; k++) {
         r = net_rx_frame_(&b, &net->pairs[p], q, frames[k].off,
                           (const uint8_t *)frames[k].data, frames[k].len);
-        if ((r == AVPS_E_AGAIN) || (r == AVPS_E_STATE)) {
+        if (r == AVPS_E_STATE) {
+            /* The frames after the one that failed are dropped with it. */
+            net->stats.rx_dropped += (uint64_t)(n - k - 1u);
+            break;
+        }
+        if (r == AVPS_E_AGAIN) {
             break;
         }
     }
-    /* Data written for the frames before a failure is published all the same. */
+    /* Data written for the frames before a failure is published all the same
+     * (it fails only when the queue broke, and then the frames are counted
+     * as dropped). */
     if (net_rx_flush_(&b) != AVPS_OK) {
         r = AVPS_E_STATE;
     }
     (void)avps_vq_notify(b.vq);
     *last = r;
-    if (r == AVPS_E_STATE) {
-        /* The frames after the one that failed are dropped with it. */
-        net->stats.rx_dropped += (k < n) ? (uint64_t)(n - k - 1u) : 0u;
-        return AVPS_E_STATE;
-    }
-    return (int)k;
+    return (r == AVPS_E_STATE) ? AVPS_E_STATE : (int)k;
 }
 
 /* ---- device class ------------------------------------------------------------ */
