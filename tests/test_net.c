@@ -1708,6 +1708,7 @@ static void rx_burst_refusals(bool packed)
     memset(&o, 0, sizeof o);                   /* 1: no bytes; 3: beyond the MTU */
     o.flags = AVPS_VIRTIO_NET_HDR_F_DATA_VALID; /* 4: GUEST_CSUM not negotiated */
     fr[4].off = &o;
+    fr[1].data = NULL;                          /* no frame at all */
     id0 = nf_post(f, 0, 2000);
     id1 = nf_post(f, 0, 100); /* 5: 300 bytes do not fit; 6 takes it */
     id2 = nf_post(f, 0, 2000);
@@ -2185,6 +2186,58 @@ static void in_order_queue_reset(bool packed)
 static void test_6_2_net_in_order_queue_reset_split(void **s) { (void)s; in_order_queue_reset(false); }
 static void test_6_2_net_in_order_queue_reset_packed(void **s) { (void)s; in_order_queue_reset(true); }
 
+/* Mangle, without IN_ORDER: a buffer the device cannot use in the middle of a
+ * frame's gather goes back at once; the buffer held before it stays and the
+ * frame continues in the buffers after it. */
+static void rx_bad_mid_gather(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF));
+    const uint32_t lens[1] = {1000};
+    struct avps_net_rx_frame fr[1];
+    int id[4];
+
+    bf_make(fr, lens, 1, dev_mac);
+    id[0] = nf_post(f, 0, 400);
+    id[1] = rd_add_simple(&f->q[0], 16, 0, 0); /* readable */
+    assert_true(id[1] >= 0);
+    id[2] = nf_post(f, 0, 400);
+    id[3] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), 1);
+    expect_used(f, 0, id[1], 0);
+    {
+        const int ids[3] = {id[0], id[2], id[3]};
+
+        expect_rx_mrg(f, ids, 3, 400, &fr[0]);
+    }
+    assert_int_equal(f->net.stats.rx_bad_buffers, 1);
+    assert_int_equal(f->g.last_report_a, (unsigned int)id[1]);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_5_1_6_3_1_bad_buffer_mid_gather_split(void **s) { (void)s; rx_bad_mid_gather(false); }
+static void test_5_1_6_3_1_bad_buffer_mid_gather_packed(void **s) { (void)s; rx_bad_mid_gather(true); }
+
+/* Mangle, with IN_ORDER: a malformed transmit chain behind packets taken in the
+ * same pass breaks the queue (the engine cannot return it ahead of them); the
+ * packets the backend took are counted, their completions go with the queue. */
+static void in_order_tx_malformed(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, F_BIT(IN_ORDER));
+    struct avps_virtio_net_hdr h = hdr_plain();
+
+    nf_tx_add(f, 0, &h, HDR, 60, false, false);
+    nf_tx_add(f, 0, &h, HDR, 61, false, false);
+    nf_mangle_last_addr(f, 1);
+    assert_int_equal(avps_dev_queue_notify(f->dev, 1), 0);
+    assert_true(avps_dev_needs_reset(f->dev));
+    assert_int_equal(f->tx_calls, 1);
+    assert_int_equal(f->net.stats.tx_packets, 1);
+    expect_no_used(f, 1);
+    nf_free(f);
+}
+static void test_net_in_order_tx_malformed_chain_breaks_queue_split(void **s) { (void)s; in_order_tx_malformed(false); }
+static void test_net_in_order_tx_malformed_chain_breaks_queue_packed(void **s) { (void)s; in_order_tx_malformed(true); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2260,6 +2313,10 @@ int main(void)
         cmocka_unit_test(test_6_2_net_in_order_ctrl_packed),
         cmocka_unit_test(test_6_2_net_in_order_queue_reset_split),
         cmocka_unit_test(test_6_2_net_in_order_queue_reset_packed),
+        cmocka_unit_test(test_5_1_6_3_1_bad_buffer_mid_gather_split),
+        cmocka_unit_test(test_5_1_6_3_1_bad_buffer_mid_gather_packed),
+        cmocka_unit_test(test_net_in_order_tx_malformed_chain_breaks_queue_split),
+        cmocka_unit_test(test_net_in_order_tx_malformed_chain_breaks_queue_packed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
