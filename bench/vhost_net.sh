@@ -8,8 +8,8 @@
 # Driver: one dpdk-testpmd with a net_virtio_user port, forwarding lcore on
 # CPU 0 (its main lcore on CPU 1). Backends (forwarding/poll loop on CPU 1):
 #   A   dpdk-testpmd with a net_vhost port: rxonly (dequeue) / txonly (enqueue)
-#   A'  the same, with the driver told in_order=0: virtio-user then takes the
-#       same (non-in-order) paths as with B, which offers no IN_ORDER
+#   A'  the same, with the driver told in_order=0: virtio-user's non-in-order
+#       paths (B offered no IN_ORDER before issue #8; A' stays as that reference)
 #   B   avps-vhost-user --device net,backend=sink (dequeue) /
 #       backend=source,frame-size=N (enqueue), event-driven (kicks)
 #   Bp  the same with --poll (busy polling)
@@ -257,7 +257,7 @@ fB_packed=$(feat_of "deq-packed-64-B-1.backend.log")
   echo "- Driver: dpdk-testpmd, net_virtio_user0 (queue_size=1024, --txd/--rxd 1024, burst 32), forwarding lcore on CPU 0; backend forwarding lcore / avps-vhost-user (taskset) on CPU 1"
   echo "- Memory: $mem_note"
   echo "- Backends: **A** DPDK net_vhost in dpdk-testpmd (rxonly for dequeue, txonly for enqueue); **A'** the same with the driver's in_order=0; **B** avps-vhost-user event-driven (kicks through eventfds); **Bp** avps-vhost-user --poll. B is backend=sink (dequeue) or backend=source,frame-size=N (enqueue)"
-  echo "- Negotiated features: A split 0x950008000 / packed 0xd50008000 (IN_ORDER, MRG_RXBUF, INDIRECT_DESC, VERSION_1, PROTOCOL_FEATURES; from BENCH.md §3.2, same DPDK build); B split ${fB_split:-?} / packed ${fB_packed:-?} (no IN_ORDER: virtio-user then uses its non-in-order paths, which is why A' is there)"
+  echo "- Negotiated features: A split 0x950008000 / packed 0xd50008000 (IN_ORDER, MRG_RXBUF, INDIRECT_DESC, VERSION_1, PROTOCOL_FEATURES; from BENCH.md §3.2, same DPDK build); B split ${fB_split:-?} / packed ${fB_packed:-?} (IN_ORDER offered since issue #8, so virtio-user takes its in-order paths with B as with A; A' is the non-in-order reference)"
   echo "- Metric: the driver's Tx-pps (dequeue) or Rx-pps (enqueue) once per second over $secs s of forwarding; leading zero samples and the first non-zero one (ramp-up) dropped, median per run; median [min–max] over $runs runs per configuration, runs alternating A, A', B, Bp. c2c: one-way core-to-core latency (bench/c2c.c) measured before each run, median [min–max] of the row's runs. Runs with > 5 % of a CPU used by foreign processes (/proc/*/stat) were repeated (up to 3 attempts)."
   echo
   echo "| Direction | Ring | Frame | A Mpps | A' Mpps | B Mpps | Bp Mpps | B/A | B/A' | Bp/A | Bp/A' | c2c ns | Repeated / flagged runs |"

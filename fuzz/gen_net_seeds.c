@@ -1,5 +1,6 @@
 /* Seeds for net_fuzz (fuzz/net_fuzz.h): valid sessions on split and packed
- * rings, then the same with single fields mangled. Usage: gen_net_seeds DIR */
+ * rings, with and without IN_ORDER, then the same with single fields mangled.
+ * Usage: gen_net_seeds DIR */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,20 @@ static void rx(uint8_t pair, uint8_t nbufs, uint8_t bsize, int offload, uint16_t
     }
 }
 
+/* a receive burst of nfr frames of flen bytes each (nfr * (flen + 1) <= 0xffff) */
+static void rxb(uint8_t pair, uint8_t nbufs, uint8_t bsize, uint8_t nfr, uint8_t flen)
+{
+    b((uint8_t)(2u | (nbufs << 2) | (pair << 5) | 0x40u));
+    for (uint8_t i = 0; i < nbufs; i++)
+        b(bsize);
+    w16((uint16_t)(nfr * (flen + 1u)));
+    for (uint8_t k = 0; k < nfr; k++) {
+        b(flen);
+        for (uint8_t i = 0; i < flen; i++)
+            b(i < 6 ? 0xff : (uint8_t)(i + k));
+    }
+}
+
 static void misc(uint8_t what) { b((uint8_t)(3u | (what << 2))); }
 
 static void save(const char *dir, const char *name)
@@ -87,6 +102,8 @@ static void session(uint16_t fsel, uint8_t setup, int mangle)
     misc(1);
     misc(3);
     rx(0, 1, 100, 0, 64);
+    rxb(0, 7, 10, 5, 64);  /* 7 buffers of 176 bytes, 5 frames: all taken */
+    rxb(0, 2, 100, 4, 200); /* 2 buffers, 4 frames: stops at the third */
     misc(5);
 }
 
@@ -106,6 +123,14 @@ int main(int argc, char **argv)
         save(argv[1], name);
         session(0x0040u, (uint8_t)packed, 0); /* HOST_TSO4 without CSUM: refused */
         snprintf(name, sizeof name, "baddeps-%s", packed ? "packed" : "split");
+        save(argv[1], name);
+        for (int m = 0; m <= 6; m += 3) { /* IN_ORDER */
+            session(0xffffu, (uint8_t)(packed | 2), m);
+            snprintf(name, sizeof name, "inorder-%s-%d", packed ? "packed" : "split", m);
+            save(argv[1], name);
+        }
+        session(0x0400u, (uint8_t)(packed | 2), 0);
+        snprintf(name, sizeof name, "inorder-plain-%s", packed ? "packed" : "split");
         save(argv[1], name);
     }
     return 0;

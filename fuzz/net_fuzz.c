@@ -1,9 +1,10 @@
 /*
  * libFuzzer harness for virtio-net's parsers (STYLE.md rule 19): the transmit
  * header (§5.1.6.2), the control queue (§5.1.6.5) and the receive path
- * (§5.1.6.4), through the device core API with the spec-written ring driver
- * (tests/support/ringdrv) on split or packed rings. Input format:
- * fuzz/net_fuzz.h; seeds: fuzz/gen_net_seeds.c.
+ * (§5.1.6.4, one frame with avps_net_rx() or a burst with
+ * avps_net_rx_burst()), through the device core API with the spec-written ring
+ * driver (tests/support/ringdrv) on split or packed rings, with or without
+ * VIRTIO_F_IN_ORDER. Input format: fuzz/net_fuzz.h; seeds: fuzz/gen_net_seeds.c.
  *
  * Checked beyond ASan/UBSan and the library's asserts (a failure traps):
  *   - a transmitted packet reaches the backend exactly when a reference check
@@ -15,6 +16,15 @@
  *     or used with length 0 when it has no room for the ack;
  *   - avps_net_rx() returns one of its documented values; no receive buffer is
  *     used beyond its size, and a delivered frame's num_buffers matches;
+ *   - every frame offered is accounted for exactly once: avps_net_rx()'s answer
+ *     moves exactly its counter (rx_packets, rx_filtered, rx_dropped or
+ *     rx_no_buffers); a burst that took k frames moved rx_packets + rx_filtered
+ *     + rx_dropped by k and rx_no_buffers by one when it stopped short, and one
+ *     refused with AVPS_E_STATE moved them by all its frames; AVPS_E_STATE only
+ *     when the link is down or the receive queue is not running;
+ *   - a transmit notification on a running queue completes every packet (the
+ *     backend never parks one), in the order made available with IN_ORDER
+ *     (ringdrv checks every used entry against what it has outstanding);
  *   - the device never enters NEEDS_RESET (every chain here is well formed)
  *     and ringdrv never sees a used entry it did not make available.
  */
@@ -48,6 +58,7 @@ static struct rd_queue rq[NQ];
 static uint32_t bufsize[NQ][QSIZE];
 static uint64_t feat;
 static bool packed;
+static bool in_order;
 static int tx_calls;
 static uint32_t tx_len;
 
@@ -155,7 +166,8 @@ static bool setup(void)
 {
     struct avps_dev *d = avps_net_dev(&net);
     uint64_t f = feat | AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_VERSION_1) |
-                 (packed ? AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_RING_PACKED) : 0u);
+                 (packed ? AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_RING_PACKED) : 0u) |
+                 (in_order ? AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_IN_ORDER) : 0u);
 
     (void)avps_dev_set_status(d, 0);
     for (unsigned int i = 0; i < NQ; i++)
@@ -236,6 +248,8 @@ static void op_tx(uint8_t op, const uint8_t *data, uint32_t n)
             check_(tx_len == n - 12u);
     }
     drain(qi);
+    if (live)
+        check_(rd_outstanding(&rq[qi]) == 0u);
 }
 
 static void op_ctrl(uint8_t op, const uint8_t *data, uint32_t n)
@@ -269,11 +283,32 @@ static void op_ctrl(uint8_t op, const uint8_t *data, uint32_t n)
     }
 }
 
+/* Can receive pair p (folded into the enabled pairs) take frames now? */
+static bool rx_running(uint16_t p)
+{
+    struct avps_dev *d = avps_net_dev(&net);
+    const uint16_t act = avps_net_active_pairs(&net);
+    const uint16_t q = (uint16_t)(2u * (p < act ? p : p % act));
+
+    return avps_net_link_up(&net) && (avps_dev_status(d) & AVPS_VIRTIO_S_DRIVER_OK) != 0u &&
+           avps_dev_queue_ready(d, q) != 0u;
+}
+
+static uint64_t rx_taken(const struct avps_net_stats *st)
+{
+    return st->rx_packets + st->rx_filtered + st->rx_dropped;
+}
+
 static void op_rx(uint8_t op, const uint8_t *data, uint32_t n, const uint8_t *sizes,
                   unsigned int nsizes)
 {
     const uint16_t p = (op >> 5) & 1u;
+    const struct avps_net_stats *st = avps_net_stats(&net);
+    const struct avps_net_stats before = *st;
+    struct avps_net_rx_frame fr[AVPS_NET_RX_BURST];
+    const bool running = rx_running(p);
     struct avps_net_offload o;
+    unsigned int nfr = 0;
     int r;
 
     for (unsigned int i = 0; i < nsizes; i++) {
@@ -297,9 +332,39 @@ static void op_rx(uint8_t op, const uint8_t *data, uint32_t n, const uint8_t *si
         o.csum_start = le16(data + 6);
         o.csum_offset = le16(data + 8);
     }
-    r = avps_net_rx(&net, p, (op & 0x80u) ? &o : NULL, data, n);
-    check_(r == 1 || r == 0 || r == AVPS_E_AGAIN || r == AVPS_E_INVAL || r == AVPS_E_STATE);
-    check_(r != 1 || n != 0u);
+    if ((op & 0x40u) == 0u) {
+        r = avps_net_rx(&net, p, (op & 0x80u) ? &o : NULL, data, n);
+        check_(r == 1 || r == 0 || r == AVPS_E_AGAIN || r == AVPS_E_INVAL || r == AVPS_E_STATE);
+        check_(r != 1 || n != 0u);
+        check_(st->rx_packets == before.rx_packets + (r == 1 ? 1u : 0u));
+        check_(st->rx_filtered == before.rx_filtered + (r == 0 ? 1u : 0u));
+        check_(st->rx_dropped ==
+               before.rx_dropped + (r == AVPS_E_INVAL || r == AVPS_E_STATE ? 1u : 0u));
+        check_(st->rx_no_buffers == before.rx_no_buffers + (r == AVPS_E_AGAIN ? 1u : 0u));
+    } else {
+        /* a burst: frames of one length byte and that many bytes each */
+        for (uint32_t at = 0; at < n && nfr < AVPS_NET_RX_BURST; nfr++) {
+            uint32_t len = data[at++];
+
+            if (len > n - at)
+                len = n - at;
+            fr[nfr].data = data + at;
+            fr[nfr].len = len;
+            fr[nfr].off = (op & 0x80u) ? &o : NULL;
+            at += len;
+        }
+        r = avps_net_rx_burst(&net, p, fr, nfr);
+        check_(r == AVPS_E_STATE || (r >= 0 && (unsigned int)r <= nfr));
+        if (r >= 0) {
+            check_(rx_taken(st) == rx_taken(&before) + (unsigned int)r);
+            check_(st->rx_no_buffers ==
+                   before.rx_no_buffers + ((unsigned int)r < nfr ? 1u : 0u));
+        } else {
+            check_(rx_taken(st) == rx_taken(&before) + nfr);
+        }
+    }
+    /* AVPS_E_STATE only for a reason the driver or the host gave */
+    check_(r != AVPS_E_STATE || !running);
     drain(0);
     drain(2);
 }
@@ -316,6 +381,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fsel = (uint16_t)(data[0] | (data[1] << 8));
     packed = (data[2] & 1u) != 0u;
+    in_order = (data[2] & 2u) != 0u;
     feat = NB(AVPS_VIRTIO_NET_F_MAC) | NB(AVPS_VIRTIO_NET_F_STATUS) | NB(AVPS_VIRTIO_NET_F_MTU);
     for (unsigned int i = 0; i < 16u; i++) {
         if (fsel & (1u << i))

@@ -18,7 +18,7 @@ static const uint8_t nf_feature_bits[16] = {
 };
 /* Always accepted: MAC, STATUS, MTU, and GUEST_ANNOUNCE and CTRL_MAC_ADDR with
  * CTRL_VQ. A set that breaks a §5.1.3.1 dependency is refused at FEATURES_OK
- * and the input ends there. Setup flags: bit 0 packed ring. */
+ * and the input ends there. Setup flags: bit 0 packed ring, bit 1 IN_ORDER. */
 
 /* Operations: one byte op, then its data.
  *   op & 3 == 0  transmit on pair (op >> 2) & 1: u16 n, n bytes (header and
@@ -29,7 +29,10 @@ static const uint8_t nf_feature_bits[16] = {
  *   op & 3 == 2  receive on pair (op >> 5) & 1: ((op >> 2) & 7) buffers of
  *                16 * (1 + byte) bytes each, then u16 n and n frame bytes, the
  *                first 10 of them an offload (flags, gso_type, hdr_len,
- *                gso_size, csum_start, csum_offset) when op & 0x80
+ *                gso_size, csum_start, csum_offset) when op & 0x80; with
+ *                op & 0x40 the n bytes are a burst for avps_net_rx_burst():
+ *                frames of one length byte L and L bytes (the offload, if
+ *                any, applies to each), at most AVPS_NET_RX_BURST of them
  *   op & 3 == 3  (op >> 2) & 7: 0 link down, 1 link up, 2 announce,
  *                3 device reset and set-up again, 4 tx resume,
  *                5 the driver takes its used buffers */

@@ -73,6 +73,7 @@ struct netfix {
     /* backend recorder */
     int tx_calls;
     int tx_ret;
+    int tx_again_at; /* answer AVPS_E_AGAIN to this call (1-based), once */
     uint16_t tx_pair;
     struct avps_net_offload tx_off;
     uint16_t tx_nseg;
@@ -90,6 +91,8 @@ static int be_tx(void *ctx, uint16_t pair, const struct avps_net_tx_frame *fr)
     uint32_t off = 0;
 
     f->tx_calls++;
+    if (f->tx_again_at == f->tx_calls)
+        return AVPS_E_AGAIN;
     if (f->tx_ret != 0)
         return f->tx_ret;
     f->tx_pair = pair;
@@ -209,9 +212,9 @@ static struct avps_virtio_net_hdr hdr_plain(void)
 }
 
 /* Put header + frame on transmit queue of pair p as one readable buffer, or
- * (split_hdr) with the header split over two descriptors; notify. Returns the
- * buffer id. */
-static int nf_tx_raw(struct netfix *f, uint16_t p, const struct avps_virtio_net_hdr *h,
+ * (split_hdr) with the header split over two descriptors; no notification.
+ * Returns the buffer id. */
+static int nf_tx_add(struct netfix *f, uint16_t p, const struct avps_virtio_net_hdr *h,
                      uint32_t hlen, uint32_t flen, bool split_hdr, bool extra_wr)
 {
     struct rd_queue *q = &f->q[2 * p + 1];
@@ -236,6 +239,15 @@ static int nf_tx_raw(struct netfix *f, uint16_t p, const struct avps_virtio_net_
         b[n++] = (struct rd_buf){rd_alloc(q, 64), 64, true};
     id = rd_add(q, b, n, 0);
     assert_true(id >= 0);
+    return id;
+}
+
+/* nf_tx_add(), then notify the transmit queue. */
+static int nf_tx_raw(struct netfix *f, uint16_t p, const struct avps_virtio_net_hdr *h,
+                     uint32_t hlen, uint32_t flen, bool split_hdr, bool extra_wr)
+{
+    int id = nf_tx_add(f, p, h, hlen, flen, split_hdr, extra_wr);
+
     (void)avps_dev_queue_notify(f->dev, (uint16_t)(2 * p + 1));
     return id;
 }
@@ -849,7 +861,7 @@ static void test_5_1_4_config_layout(void **s)
     assert_true(o & NF(MQ));
     assert_true(o & NF(STATUS));
     assert_false(o & NF(CSUM));
-    assert_false(o & F_BIT(IN_ORDER));
+    assert_true(o & F_BIT(IN_ORDER)); /* every path completes in order (§6.2) */
     cfg_read(f, &c);
     assert_memory_equal(c.mac, dev_mac, 6);
     assert_int_equal(avps_from_le16(c.status), AVPS_VIRTIO_NET_S_LINK_UP);
@@ -1497,6 +1509,735 @@ static void init_sequence(bool packed)
 static void test_5_1_5_init_sequence_split(void **s) { (void)s; init_sequence(false); }
 static void test_5_1_5_init_sequence_packed(void **s) { (void)s; init_sequence(true); }
 
+/* ---- tests: receive bursts (avps_net_rx_burst) ------------------------------------- */
+
+/* Counts the used-ring updates of one queue: the engine tells an attached
+ * journal once per update (used_end), with the entries it made visible. */
+struct pubcount {
+    int updates;
+    size_t entries;
+};
+
+static void pc_desc(void *c, uint16_t i, const struct avps_vq_desc *d)
+{
+    (void)c, (void)i, (void)d;
+}
+static void pc_taken(void *c, uint16_t id, uint16_t ndesc)
+{
+    (void)c, (void)id, (void)ndesc;
+}
+static void pc_abort(void *c) { (void)c; }
+static void pc_begin(void *c, const struct avps_vq_used *u, size_t n, uint16_t idx, uint8_t wrap)
+{
+    (void)c, (void)u, (void)n, (void)idx, (void)wrap;
+}
+static void pc_end(void *c, const struct avps_vq_used *u, size_t n, uint16_t idx, uint8_t wrap)
+{
+    struct pubcount *pc = c;
+
+    (void)u, (void)idx, (void)wrap;
+    pc->updates++;
+    pc->entries += n;
+}
+static int pc_fetch(void *c, uint16_t id, uint16_t i, struct avps_vq_desc *d)
+{
+    (void)c, (void)id, (void)i, (void)d;
+    return 0;
+}
+static const struct avps_vq_journal pc_ops = {pc_desc, pc_taken, pc_abort, pc_begin, pc_end,
+                                              pc_fetch};
+
+static void pc_attach(struct netfix *f, unsigned int qi, struct pubcount *pc)
+{
+    memset(pc, 0, sizeof *pc);
+    assert_int_equal(avps_vq_set_journal(avps_dev_vq(f->dev, (uint16_t)qi), &pc_ops, pc),
+                     AVPS_OK);
+}
+
+/* Frames for a burst: frame i of lens[i] bytes to dst, its byte 14 marked. */
+static uint8_t bf_data[AVPS_NET_RX_BURST][2000];
+
+static void bf_make(struct avps_net_rx_frame *fr, const uint32_t *lens, unsigned int n,
+                    const uint8_t *dst)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        assert_true(lens[i] <= sizeof bf_data[i]);
+        frame_make(bf_data[i], lens[i], dst);
+        if (lens[i] > 14)
+            bf_data[i][14] = (uint8_t)(0x80 + i);
+        fr[i].data = bf_data[i];
+        fr[i].len = lens[i];
+        fr[i].off = NULL;
+    }
+}
+
+/* The next used entry of receive queue 0 is fr, whole in buffer id. */
+static void expect_rx_frame(struct netfix *f, int id, const struct avps_net_rx_frame *fr)
+{
+    expect_used(f, 0, id, HDR + fr->len);
+    assert_int_equal(avps_from_le16(rx_hdr(f, 0, id)->num_buffers), 1);
+    assert_memory_equal(gptr(f, f->rx_gpa[0][id] + HDR, fr->len), fr->data, fr->len);
+}
+
+/* The next nb used entries of receive queue 0 are fr spread over buffers ids
+ * of bsize bytes each: all but the last used completely (§5.1.6.4.1). */
+static void expect_rx_mrg(struct netfix *f, const int *ids, unsigned int nb, uint32_t bsize,
+                          const struct avps_net_rx_frame *fr)
+{
+    const uint8_t *want = fr->data;
+    uint32_t off = 0;
+
+    assert_int_equal(avps_from_le16(rx_hdr(f, 0, ids[0])->num_buffers), nb);
+    for (unsigned int i = 0; i < nb; i++) {
+        const uint32_t at = i == 0 ? HDR : 0;
+        uint32_t chunk = bsize - at;
+
+        if (chunk > fr->len - off)
+            chunk = fr->len - off;
+        expect_used(f, 0, ids[i], at + chunk);
+        assert_memory_equal(gptr(f, f->rx_gpa[0][ids[i]] + at, chunk), want + off, chunk);
+        off += chunk;
+    }
+    assert_int_equal(off, fr->len);
+}
+
+/* A burst of AVPS_NET_RX_BURST frames: every buffer returned with one used-ring
+ * update (used idx moves once, by the whole burst) and one notification. */
+static void rx_burst(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, 0);
+    struct avps_net_rx_frame fr[AVPS_NET_RX_BURST];
+    uint32_t lens[AVPS_NET_RX_BURST];
+    int id[AVPS_NET_RX_BURST];
+    struct pubcount pc;
+    uint64_t bytes = 0;
+    uint16_t idx0 = 0;
+    int notes;
+
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++) {
+        lens[i] = 60 + 40 * i;
+        bytes += lens[i];
+        id[i] = nf_post(f, 0, 1526);
+    }
+    bf_make(fr, lens, AVPS_NET_RX_BURST, dev_mac);
+    pc_attach(f, 0, &pc);
+    if (!packed)
+        idx0 = rd_used_idx(&f->q[0]);
+    notes = f->ft.queue_notes;
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, AVPS_NET_RX_BURST), AVPS_NET_RX_BURST);
+    assert_int_equal(pc.updates, 1);
+    assert_int_equal(pc.entries, AVPS_NET_RX_BURST);
+    assert_int_equal(f->ft.queue_notes, notes + 1);
+    if (!packed)
+        assert_int_equal((uint16_t)(rd_used_idx(&f->q[0]) - idx0), AVPS_NET_RX_BURST);
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+        expect_rx_frame(f, id[i], &fr[i]);
+    assert_int_equal(f->net.stats.rx_packets, AVPS_NET_RX_BURST);
+    assert_int_equal(f->net.stats.rx_bytes, bytes);
+    /* more frames than AVPS_NET_RX_BURST: refused, nothing done; none: nothing */
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, AVPS_NET_RX_BURST + 1), AVPS_E_INVAL);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 0), 0);
+    assert_int_equal(pc.updates, 1);
+    assert_int_equal(f->ft.queue_notes, notes + 1);
+    assert_int_equal(f->net.stats.rx_no_buffers, 0);
+    assert_int_equal(avps_dev_guest_errors(f->dev), 0);
+    nf_free(f);
+}
+static void test_5_1_6_4_rx_burst_split(void **s) { (void)s; rx_burst(false); }
+static void test_5_1_6_4_rx_burst_packed(void **s) { (void)s; rx_burst(true); }
+
+/* §5.1.6.3: the burst stops at the first frame that finds no buffers, says
+ * how many it took, and publishes those; the rest waits for rx_ready. */
+static void rx_burst_again(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, 0);
+    const uint32_t lens[5] = {64, 100, 200, 300, 400};
+    struct avps_net_rx_frame fr[5];
+    struct pubcount pc;
+    int id[5];
+    int notes;
+
+    bf_make(fr, lens, 5, dev_mac);
+    for (int i = 0; i < 3; i++)
+        id[i] = nf_post(f, 0, 1526);
+    pc_attach(f, 0, &pc);
+    notes = f->ft.queue_notes;
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 5), 3);
+    assert_int_equal(f->net.stats.rx_no_buffers, 1);
+    assert_int_equal(pc.updates, 1);
+    assert_int_equal(f->ft.queue_notes, notes + 1);
+    for (int i = 0; i < 3; i++)
+        expect_rx_frame(f, id[i], &fr[i]);
+    expect_no_used(f, 0);
+    /* still nothing: no frame taken, nothing published, no notification */
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr + 3, 2), 0);
+    assert_int_equal(f->net.stats.rx_no_buffers, 2);
+    assert_int_equal(pc.updates, 1);
+    assert_int_equal(f->ft.queue_notes, notes + 1);
+    id[3] = nf_post(f, 0, 1526);
+    id[4] = nf_post(f, 0, 1526);
+    f->rx_ready_calls = 0;
+    assert_int_equal(avps_dev_queue_notify(f->dev, 0), 0);
+    assert_int_equal(f->rx_ready_calls, 1);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr + 3, 2), 2);
+    expect_rx_frame(f, id[3], &fr[3]);
+    expect_rx_frame(f, id[4], &fr[4]);
+    assert_int_equal(f->net.stats.rx_packets, 5);
+    assert_int_equal(pc.updates, 2);
+    nf_free(f);
+}
+static void test_5_1_6_3_rx_burst_stops_without_buffers_split(void **s) { (void)s; rx_burst_again(false); }
+static void test_5_1_6_3_rx_burst_stops_without_buffers_packed(void **s) { (void)s; rx_burst_again(true); }
+
+/* Refused and filtered frames in the middle of a burst are consumed (each
+ * counted) and the frames around them delivered in one update; without
+ * MRG_RXBUF a frame too long for the next buffer leaves it to the next frame. */
+static void rx_burst_refusals(bool packed)
+{
+    struct netfix *f = nf_make(packed, CTRL_FEATURES, 1, 1500, false);
+    const uint32_t lens[8] = {100, 0, 80, 1515, 64, 300, 50, 200};
+    struct avps_net_rx_frame fr[8];
+    struct avps_net_offload o;
+    struct pubcount pc;
+    int id0, id1, id2;
+
+    nf_start(f, CTRL_FEATURES | NF(MTU));
+    assert_int_equal(ctrl1(f, 0, AVPS_VIRTIO_NET_CTRL_RX_PROMISC, 0), OK_);
+    bf_make(fr, lens, 8, dev_mac);
+    memcpy(bf_data[2], other, 6);              /* 2: filtered (not our MAC) */
+    memset(&o, 0, sizeof o);                   /* 1: no bytes; 3: beyond the MTU */
+    o.flags = AVPS_VIRTIO_NET_HDR_F_DATA_VALID; /* 4: GUEST_CSUM not negotiated */
+    fr[4].off = &o;
+    fr[1].data = NULL;                          /* no frame at all */
+    id0 = nf_post(f, 0, 2000);
+    id1 = nf_post(f, 0, 100); /* 5: 300 bytes do not fit; 6 takes it */
+    id2 = nf_post(f, 0, 2000);
+    pc_attach(f, 0, &pc);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 8), 8);
+    assert_int_equal(pc.updates, 1);
+    assert_int_equal(pc.entries, 3);
+    expect_rx_frame(f, id0, &fr[0]);
+    expect_rx_frame(f, id1, &fr[6]);
+    expect_rx_frame(f, id2, &fr[7]);
+    expect_no_used(f, 0);
+    assert_int_equal(f->net.stats.rx_packets, 3);
+    assert_int_equal(f->net.stats.rx_dropped, 4);
+    assert_int_equal(f->net.stats.rx_filtered, 1);
+    assert_int_equal(f->net.stats.rx_no_buffers, 0);
+    nf_free(f);
+}
+static void test_net_rx_burst_refusals_in_the_middle_split(void **s) { (void)s; rx_burst_refusals(false); }
+static void test_net_rx_burst_refusals_in_the_middle_packed(void **s) { (void)s; rx_burst_refusals(true); }
+
+/* §5.1.6.4.1: frames over several buffers in one burst, each frame's buffers
+ * consecutive, all in one update; a frame that cannot gather enough keeps the
+ * buffers it took for the next call. */
+static void rx_burst_mrg(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF));
+    const uint32_t lens[4] = {1000, 50, 700, 1000};
+    struct avps_net_rx_frame fr[4];
+    struct pubcount pc;
+    int id[8];
+
+    bf_make(fr, lens, 4, dev_mac);
+    for (int i = 0; i < 8; i++)
+        id[i] = nf_post(f, 0, 400);
+    pc_attach(f, 0, &pc);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 4), 3);
+    assert_int_equal(pc.updates, 1);
+    assert_int_equal(pc.entries, 6);
+    expect_rx_mrg(f, &id[0], 3, 400, &fr[0]);
+    expect_rx_mrg(f, &id[3], 1, 400, &fr[1]);
+    expect_rx_mrg(f, &id[4], 2, 400, &fr[2]);
+    expect_no_used(f, 0);
+    assert_int_equal(f->pairs[0].rx_nheld, 2); /* id[6], id[7] kept for frame 3 */
+    id[0] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr + 3, 1), 1);
+    {
+        const int ids[3] = {id[6], id[7], id[0]};
+
+        expect_rx_mrg(f, ids, 3, 400, &fr[3]);
+    }
+    assert_int_equal(f->net.stats.rx_packets, 4);
+    nf_free(f);
+}
+static void test_5_1_6_4_1_rx_burst_mrg_split(void **s) { (void)s; rx_burst_mrg(false); }
+static void test_5_1_6_4_1_rx_burst_mrg_packed(void **s) { (void)s; rx_burst_mrg(true); }
+
+/* A burst whose buffers need more used entries than the device keeps
+ * (AVPS_NET_RX_BUFS) publishes more than once, never splitting a frame. */
+static void rx_burst_full(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF));
+    struct avps_net_rx_frame fr[AVPS_NET_RX_BURST];
+    uint32_t lens[AVPS_NET_RX_BURST];
+    int id[3 * AVPS_NET_RX_BURST];
+    struct pubcount pc;
+    int notes;
+
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+        lens[i] = 1000; /* 3 buffers of 400 each */
+    bf_make(fr, lens, AVPS_NET_RX_BURST, dev_mac);
+    for (unsigned int i = 0; i < 3 * AVPS_NET_RX_BURST; i++)
+        id[i] = nf_post(f, 0, 400);
+    pc_attach(f, 0, &pc);
+    notes = f->ft.queue_notes;
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, AVPS_NET_RX_BURST), AVPS_NET_RX_BURST);
+    /* 21 frames (63 entries) fit, the 22nd does not: two updates, one notification */
+    assert_int_equal(pc.updates, 2);
+    assert_int_equal(pc.entries, 3 * AVPS_NET_RX_BURST);
+    assert_int_equal(f->ft.queue_notes, notes + 1);
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+        expect_rx_mrg(f, &id[3 * i], 3, 400, &fr[i]);
+    assert_int_equal(f->net.stats.rx_packets, AVPS_NET_RX_BURST);
+    nf_free(f);
+}
+static void test_net_rx_burst_publishes_when_full_split(void **s) { (void)s; rx_burst_full(false); }
+static void test_net_rx_burst_publishes_when_full_packed(void **s) { (void)s; rx_burst_full(true); }
+
+/* Mangle: buffers the device cannot use (readable) met in a burst go back
+ * unused, in the burst's updates, each counted and reported once. */
+static void rx_burst_unusable(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, 0);
+    const uint32_t lens[2] = {64, 64};
+    struct avps_net_rx_frame fr[2];
+    struct pubcount pc;
+    int bad[70], good[2];
+
+    bf_make(fr, lens, 2, dev_mac);
+    for (int i = 0; i < 70; i++) {
+        bad[i] = rd_add_simple(&f->q[0], 16, 0, 0);
+        assert_true(bad[i] >= 0);
+    }
+    good[0] = nf_post(f, 0, 200);
+    good[1] = nf_post(f, 0, 200);
+    pc_attach(f, 0, &pc);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 2), 2);
+    assert_int_equal(pc.updates, 2); /* 64 entries, then the rest */
+    assert_int_equal(pc.entries, 72);
+    for (int i = 0; i < 70; i++)
+        expect_used(f, 0, bad[i], 0);
+    expect_rx_frame(f, good[0], &fr[0]);
+    expect_rx_frame(f, good[1], &fr[1]);
+    assert_int_equal(f->net.stats.rx_bad_buffers, 70);
+    assert_int_equal(f->g.reports[EV_REQ], 70);
+    assert_int_equal(f->net.stats.rx_packets, 2);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_net_rx_burst_many_unusable_buffers_split(void **s) { (void)s; rx_burst_unusable(false); }
+static void test_net_rx_burst_many_unusable_buffers_packed(void **s) { (void)s; rx_burst_unusable(true); }
+
+/* Point the most recent buffer of queue qi at guest memory that is not there. */
+static void nf_mangle_last_addr(struct netfix *f, unsigned int qi)
+{
+    struct rd_queue *q = &f->q[qi];
+    uint16_t d = rd_last_head(q);
+
+    if (f->packed)
+        rd_packed_desc(q, d)->addr = avps_to_le64(MEM + 64);
+    else
+        rd_split_desc(q, d)->addr = avps_to_le64(MEM + 64);
+}
+
+/* Mangle: a malformed chain in the middle of a burst is returned by the engine
+ * at once (length 0, its own update); the burst goes on around it. */
+static void rx_burst_malformed(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, 0);
+    const uint32_t lens[3] = {64, 65, 66};
+    struct avps_net_rx_frame fr[3];
+    struct pubcount pc;
+    int id0, bad, id2, id3;
+
+    bf_make(fr, lens, 3, dev_mac);
+    id0 = nf_post(f, 0, 200);
+    bad = nf_post(f, 0, 200);
+    nf_mangle_last_addr(f, 0);
+    id2 = nf_post(f, 0, 200);
+    id3 = nf_post(f, 0, 200);
+    pc_attach(f, 0, &pc);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 3), 3);
+    assert_int_equal(pc.updates, 2);
+    expect_used(f, 0, bad, 0);
+    expect_rx_frame(f, id0, &fr[0]);
+    expect_rx_frame(f, id2, &fr[1]);
+    expect_rx_frame(f, id3, &fr[2]);
+    assert_int_equal(avps_vq_stats(avps_dev_vq(f->dev, 0))->dropped, 1);
+    assert_int_equal(f->g.reports[AVPS_EV_CHAIN_DROPPED], 1);
+    assert_false(avps_dev_needs_reset(f->dev));
+    assert_int_equal(f->net.stats.rx_packets, 3);
+    nf_free(f);
+}
+static void test_net_rx_burst_malformed_chain_split(void **s) { (void)s; rx_burst_malformed(false); }
+static void test_net_rx_burst_malformed_chain_packed(void **s) { (void)s; rx_burst_malformed(true); }
+
+/* Mangle, with IN_ORDER: the engine cannot return a malformed chain ahead of
+ * the burst's older buffers, so the queue breaks (NEEDS_RESET); the frames
+ * written but not yet returned are lost with it and counted as dropped. */
+static void rx_burst_in_order_malformed(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, F_BIT(IN_ORDER));
+    const uint32_t lens[4] = {64, 65, 66, 67};
+    struct avps_net_rx_frame fr[4];
+
+    assert_true(avps_dev_features(f->dev) & F_BIT(IN_ORDER));
+    bf_make(fr, lens, 4, dev_mac);
+    nf_post(f, 0, 200);
+    nf_post(f, 0, 200);
+    nf_post(f, 0, 200);
+    nf_mangle_last_addr(f, 0);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 4), AVPS_E_STATE);
+    assert_true(avps_dev_needs_reset(f->dev));
+    expect_no_used(f, 0);
+    assert_int_equal(f->net.stats.rx_packets, 0);
+    assert_int_equal(f->net.stats.rx_dropped, 4); /* 2 written, the one that broke, 1 after */
+    /* a queue that is not live: every frame refused and counted */
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 4), AVPS_E_STATE);
+    assert_int_equal(f->net.stats.rx_dropped, 8);
+    nf_free(f);
+}
+static void test_net_in_order_rx_malformed_chain_breaks_queue_split(void **s) { (void)s; rx_burst_in_order_malformed(false); }
+static void test_net_in_order_rx_malformed_chain_breaks_queue_packed(void **s) { (void)s; rx_burst_in_order_malformed(true); }
+
+/* Link down: the burst is refused whole, every frame counted. */
+static void test_net_rx_burst_link_down(void **s)
+{
+    struct netfix *f = nf_new(false, 0, 0);
+    const uint32_t lens[3] = {64, 65, 66};
+    struct avps_net_rx_frame fr[3];
+
+    (void)s;
+    bf_make(fr, lens, 3, dev_mac);
+    nf_post(f, 0, 200);
+    avps_net_set_link(&f->net, false);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 3), AVPS_E_STATE);
+    assert_int_equal(f->net.stats.rx_dropped, 3);
+    expect_no_used(f, 0);
+    avps_net_set_link(&f->net, true);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 3), 1);
+    assert_int_equal(f->net.stats.rx_no_buffers, 1);
+    nf_free(f);
+}
+
+/* ---- tests: IN_ORDER (§6.2) --------------------------------------------------------- */
+
+/* Frames over several buffers: used entries in the order the buffers were
+ * made available, the completely used ones possibly folded into the run's
+ * last entry (§2.7.9, §2.8.8; ringdrv expands them). */
+static void in_order_rx_mrg(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF) | F_BIT(IN_ORDER));
+    const uint32_t lens[3] = {1000, 50, 700};
+    struct avps_net_rx_frame fr[3];
+    struct pubcount pc;
+    int id[6];
+
+    assert_true(avps_dev_features(f->dev) & F_BIT(IN_ORDER));
+    bf_make(fr, lens, 3, dev_mac);
+    for (int i = 0; i < 6; i++)
+        id[i] = nf_post(f, 0, 400);
+    pc_attach(f, 0, &pc);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 3), 3);
+    assert_int_equal(pc.updates, 1);
+    expect_rx_mrg(f, &id[0], 3, 400, &fr[0]);
+    expect_rx_mrg(f, &id[3], 1, 400, &fr[1]);
+    expect_rx_mrg(f, &id[4], 2, 400, &fr[2]);
+    assert_int_equal(f->q[0].bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_6_2_net_in_order_rx_mrg_split(void **s) { (void)s; in_order_rx_mrg(false); }
+static void test_6_2_net_in_order_rx_mrg_packed(void **s) { (void)s; in_order_rx_mrg(true); }
+
+/* Mangle, with IN_ORDER: a buffer the device cannot use in the middle of a
+ * frame's gather. The buffers held before it go back first (unused), then it,
+ * then the frame in the buffers after it: used order = available order. The
+ * same with a buffer held from an earlier call, and with a buffer of more
+ * pieces than the device keeps. */
+static void in_order_bad_mid_gather(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF) | F_BIT(IN_ORDER));
+    static struct rd_buf b[AVPS_NET_RX_SEGS + 1];
+    const uint32_t lens[2] = {1000, 100};
+    struct avps_net_rx_frame fr[2];
+    int id[6], c[5];
+    uint64_t gpa;
+
+    bf_make(fr, lens, 2, dev_mac);
+    id[0] = nf_post(f, 0, 400);
+    id[1] = nf_post(f, 0, 400);
+    id[2] = rd_add_simple(&f->q[0], 16, 0, 0); /* readable */
+    assert_true(id[2] >= 0);
+    for (int i = 3; i < 6; i++)
+        id[i] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), 1);
+    expect_used(f, 0, id[0], 0);
+    expect_used(f, 0, id[1], 0);
+    expect_used(f, 0, id[2], 0);
+    expect_rx_mrg(f, &id[3], 3, 400, &fr[0]);
+    assert_int_equal(f->net.stats.rx_bad_buffers, 1);
+    assert_int_equal(f->g.reports[EV_REQ], 1);
+    assert_int_equal(f->g.last_report_a, (unsigned int)id[2]);
+    assert_int_equal(f->g.last_report_b, 16); /* its readable bytes */
+    /* a buffer held from an earlier call goes back before the bad one too */
+    c[0] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr[0].data, fr[0].len), AVPS_E_AGAIN);
+    assert_int_equal(f->pairs[0].rx_nheld, 1);
+    c[1] = rd_add_simple(&f->q[0], 0, 8, 0); /* shorter than the header (§5.1.6.3.1) */
+    assert_true(c[1] >= 0);
+    for (int i = 2; i < 5; i++)
+        c[i] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr[0].data, fr[0].len), 1);
+    expect_used(f, 0, c[0], 0);
+    expect_used(f, 0, c[1], 0);
+    expect_rx_mrg(f, &c[2], 3, 400, &fr[0]);
+    /* nothing held: a buffer of too many pieces is skipped in its place */
+    gpa = rd_alloc(&f->q[0], 16 * (AVPS_NET_RX_SEGS + 1));
+    for (unsigned int i = 0; i < AVPS_NET_RX_SEGS + 1; i++)
+        b[i] = (struct rd_buf){gpa + 16 * i, 16, true};
+    c[0] = rd_add(&f->q[0], b, AVPS_NET_RX_SEGS + 1, 0);
+    assert_true(c[0] >= 0);
+    c[1] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr + 1, 1), 1);
+    expect_used(f, 0, c[0], 0);
+    expect_rx_frame(f, c[1], &fr[1]);
+    assert_int_equal(f->net.stats.rx_bad_buffers, 3);
+    assert_int_equal(f->net.stats.rx_packets, 3);
+    assert_int_equal(f->q[0].bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_6_2_net_in_order_bad_buffer_mid_gather_split(void **s) { (void)s; in_order_bad_mid_gather(false); }
+static void test_6_2_net_in_order_bad_buffer_mid_gather_packed(void **s) { (void)s; in_order_bad_mid_gather(true); }
+
+/* With IN_ORDER: refused packets (a bad header, too many pieces, a short
+ * header) in the middle of a transmit batch complete in their place, with the
+ * taken ones, in one update; a parked packet keeps the ones behind it back;
+ * more than a batch (32) goes in two updates. */
+static void in_order_tx(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, F_BIT(IN_ORDER));
+    static struct rd_buf b[AVPS_NET_SEGS + 1];
+    struct avps_virtio_net_hdr h = hdr_plain(), bad = hdr_plain();
+    struct pubcount pc;
+    struct rd_done d;
+    int id[40];
+    uint64_t gpa;
+    int notes;
+
+    assert_true(avps_dev_features(f->dev) & F_BIT(IN_ORDER));
+    bad.gso_type = AVPS_VIRTIO_NET_HDR_GSO_TCPV4; /* HOST_TSO4 not negotiated */
+    id[0] = nf_tx_add(f, 0, &h, HDR, 60, false, false);
+    id[1] = nf_tx_add(f, 0, &bad, HDR, 60, false, false);
+    id[2] = nf_tx_add(f, 0, &h, HDR, 61, true, false);
+    gpa = rd_alloc(&f->q[1], 16 * (AVPS_NET_SEGS + 1));
+    memset(gptr(f, gpa, 16 * (AVPS_NET_SEGS + 1)), 0, 16 * (AVPS_NET_SEGS + 1));
+    for (unsigned int i = 0; i < AVPS_NET_SEGS + 1; i++)
+        b[i] = (struct rd_buf){gpa + 16 * i, 16, false};
+    id[3] = rd_add(&f->q[1], b, AVPS_NET_SEGS + 1, 0);
+    assert_true(id[3] >= 0);
+    id[4] = nf_tx_add(f, 0, &h, 11, 0, false, false); /* short header */
+    id[5] = nf_tx_add(f, 0, &h, HDR, 62, false, false);
+    pc_attach(f, 1, &pc);
+    notes = f->ft.queue_notes;
+    assert_int_equal(avps_dev_queue_notify(f->dev, 1), 6);
+    assert_int_equal(pc.updates, 1);
+    assert_int_equal(f->ft.queue_notes, notes + 1);
+    for (int i = 0; i < 6; i++)
+        expect_used(f, 1, id[i], 0);
+    assert_int_equal(f->tx_calls, 3);
+    assert_int_equal(f->tx_len, 62);
+    assert_int_equal(f->net.stats.tx_malformed, 3);
+    /* the backend parks the third of four: two complete, two wait */
+    for (int i = 0; i < 4; i++)
+        id[i] = nf_tx_add(f, 0, &h, HDR, (uint32_t)(70 + i), false, false);
+    f->tx_again_at = f->tx_calls + 3;
+    assert_int_equal(avps_dev_queue_notify(f->dev, 1), 2);
+    expect_used(f, 1, id[0], 0);
+    expect_used(f, 1, id[1], 0);
+    expect_no_used(f, 1);
+    assert_int_equal(f->pairs[0].tx_parked, 1);
+    assert_int_equal(avps_net_tx_resume(&f->net, 0), 2);
+    expect_used(f, 1, id[2], 0);
+    expect_used(f, 1, id[3], 0);
+    assert_int_equal(f->tx_len, 73);
+    /* 40 packets: a batch of 32, then 8 */
+    for (int i = 0; i < 40; i++)
+        id[i] = nf_tx_add(f, 0, &h, HDR, 60, false, false);
+    pc.updates = 0;
+    assert_int_equal(avps_dev_queue_notify(f->dev, 1), 40);
+    assert_int_equal(pc.updates, 2);
+    for (int i = 0; i < 40; i++)
+        expect_used(f, 1, id[i], 0);
+    assert_int_equal(rd_get_used(&f->q[1], &d), 0);
+    assert_int_equal(f->q[1].bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_6_2_net_in_order_tx_refuse_mid_batch_split(void **s) { (void)s; in_order_tx(false); }
+static void test_6_2_net_in_order_tx_refuse_mid_batch_packed(void **s) { (void)s; in_order_tx(true); }
+
+/* With IN_ORDER: control requests (answered, too many pieces, no room for the
+ * ack) complete in the order they came. */
+static void in_order_ctrl(bool packed)
+{
+    struct netfix *f = nf_new(packed, CTRL_FEATURES, CTRL_FEATURES | F_BIT(IN_ORDER));
+    const unsigned int qi = f->nq - 1;
+    struct rd_queue *q = &f->q[qi];
+    static struct rd_buf b[AVPS_NET_SEGS + 2];
+    struct rd_done d;
+    uint64_t gpa, ack[2];
+    int id[4];
+
+    assert_true(avps_dev_features(f->dev) & F_BIT(IN_ORDER));
+    for (int k = 0; k < 2; k++) {
+        const uint8_t req[3] = {AVPS_VIRTIO_NET_CTRL_RX, (uint8_t)k, 1}; /* PROMISC, ALLMULTI on */
+
+        gpa = rd_alloc(q, 3);
+        memcpy(gptr(f, gpa, 3), req, 3);
+        ack[k] = rd_alloc(q, 1);
+        *(uint8_t *)gptr(f, ack[k], 1) = 0xaa;
+        b[0] = (struct rd_buf){gpa, 3, false};
+        b[1] = (struct rd_buf){ack[k], 1, true};
+        id[k == 0 ? 0 : 3] = rd_add(q, b, 2, 0);
+        if (k == 0) {
+            gpa = rd_alloc(q, 4 * (AVPS_NET_SEGS + 1) + 1);
+            memset(gptr(f, gpa, 4 * (AVPS_NET_SEGS + 1) + 1), 0, 4 * (AVPS_NET_SEGS + 1) + 1);
+            for (unsigned int i = 0; i < AVPS_NET_SEGS + 1; i++)
+                b[i] = (struct rd_buf){gpa + 4 * i, 4, false};
+            b[AVPS_NET_SEGS + 1] = (struct rd_buf){gpa + 4 * (AVPS_NET_SEGS + 1), 1, true};
+            id[1] = rd_add(q, b, AVPS_NET_SEGS + 2, 0); /* too many pieces */
+            b[0] = (struct rd_buf){gpa, 3, false};
+            id[2] = rd_add(q, b, 1, 0);                 /* no room for the ack */
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        assert_true(id[i] >= 0);
+    assert_int_equal(avps_dev_queue_notify(f->dev, (uint16_t)qi), 4);
+    expect_used(f, qi, id[0], 1);
+    expect_used(f, qi, id[1], 0);
+    expect_used(f, qi, id[2], 0);
+    expect_used(f, qi, id[3], 1);
+    assert_int_equal(rd_get_used(q, &d), 0);
+    assert_int_equal(*(uint8_t *)gptr(f, ack[0], 1), OK_);
+    assert_int_equal(*(uint8_t *)gptr(f, ack[1], 1), OK_);
+    assert_int_equal(f->net.stats.ctrl_malformed, 2);
+    assert_int_equal(q->bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_6_2_net_in_order_ctrl_split(void **s) { (void)s; in_order_ctrl(false); }
+static void test_6_2_net_in_order_ctrl_packed(void **s) { (void)s; in_order_ctrl(true); }
+
+/* Reset queue qi (RING_RESET style) and set it up again with a fresh ring. */
+static void nf_requeue(struct netfix *f, unsigned int qi)
+{
+    const uint64_t feat = f->q[qi].features;
+    struct avps_dev *d = f->dev;
+
+    assert_int_equal(avps_dev_queue_reset(d, (uint16_t)qi), AVPS_OK);
+    rd_fini(&f->q[qi]);
+    assert_int_equal(rd_init(&f->q[qi], &f->g, f->packed, QSIZE, feat, 0x1000 + 0x20000ull * qi,
+                             (8ull << 20) + (4ull << 20) * qi, 4ull << 20), 0);
+    assert_int_equal(avps_dev_queue_set_size(d, (uint16_t)qi, QSIZE), AVPS_OK);
+    avps_dev_queue_set_addr(d, (uint16_t)qi, AVPS_DEV_AREA_DESC, f->q[qi].desc);
+    avps_dev_queue_set_addr(d, (uint16_t)qi, AVPS_DEV_AREA_DRIVER, f->q[qi].driver);
+    avps_dev_queue_set_addr(d, (uint16_t)qi, AVPS_DEV_AREA_DEVICE, f->q[qi].device);
+    assert_int_equal(avps_dev_queue_enable(d, (uint16_t)qi), AVPS_OK);
+}
+
+/* With IN_ORDER: a queue reset forgets the buffers held for a frame and the
+ * parked packet; the new rings start in order. */
+static void in_order_queue_reset(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF) | F_BIT(IN_ORDER));
+    struct avps_virtio_net_hdr h = hdr_plain();
+    const uint32_t lens[1] = {1000};
+    struct avps_net_rx_frame fr[1];
+    int id[3];
+
+    bf_make(fr, lens, 1, dev_mac);
+    nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), 0);
+    assert_int_equal(f->pairs[0].rx_nheld, 1);
+    f->tx_ret = AVPS_E_AGAIN;
+    nf_tx(f, &h, 60);
+    assert_int_equal(f->pairs[0].tx_parked, 1);
+    nf_requeue(f, 0);
+    nf_requeue(f, 1);
+    assert_int_equal(f->pairs[0].rx_nheld, 0);
+    assert_int_equal(f->pairs[0].tx_parked, 0);
+    for (int i = 0; i < 3; i++)
+        id[i] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), 1);
+    expect_rx_mrg(f, id, 3, 400, &fr[0]);
+    f->tx_ret = 0;
+    id[0] = nf_tx(f, &h, 60);
+    id[1] = nf_tx(f, &h, 61);
+    expect_used(f, 1, id[0], 0);
+    expect_used(f, 1, id[1], 0);
+    assert_int_equal(f->q[0].bad_used + f->q[1].bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_6_2_net_in_order_queue_reset_split(void **s) { (void)s; in_order_queue_reset(false); }
+static void test_6_2_net_in_order_queue_reset_packed(void **s) { (void)s; in_order_queue_reset(true); }
+
+/* Mangle, without IN_ORDER: a buffer the device cannot use in the middle of a
+ * frame's gather goes back at once; the buffer held before it stays and the
+ * frame continues in the buffers after it. */
+static void rx_bad_mid_gather(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF));
+    const uint32_t lens[1] = {1000};
+    struct avps_net_rx_frame fr[1];
+    int id[4];
+
+    bf_make(fr, lens, 1, dev_mac);
+    id[0] = nf_post(f, 0, 400);
+    id[1] = rd_add_simple(&f->q[0], 16, 0, 0); /* readable */
+    assert_true(id[1] >= 0);
+    id[2] = nf_post(f, 0, 400);
+    id[3] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), 1);
+    expect_used(f, 0, id[1], 0);
+    {
+        const int ids[3] = {id[0], id[2], id[3]};
+
+        expect_rx_mrg(f, ids, 3, 400, &fr[0]);
+    }
+    assert_int_equal(f->net.stats.rx_bad_buffers, 1);
+    assert_int_equal(f->g.last_report_a, (unsigned int)id[1]);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+static void test_5_1_6_3_1_bad_buffer_mid_gather_split(void **s) { (void)s; rx_bad_mid_gather(false); }
+static void test_5_1_6_3_1_bad_buffer_mid_gather_packed(void **s) { (void)s; rx_bad_mid_gather(true); }
+
+/* Mangle, with IN_ORDER: a malformed transmit chain behind packets taken in the
+ * same pass breaks the queue (the engine cannot return it ahead of them); the
+ * packets the backend took are counted, their completions go with the queue. */
+static void in_order_tx_malformed(bool packed)
+{
+    struct netfix *f = nf_new(packed, 0, F_BIT(IN_ORDER));
+    struct avps_virtio_net_hdr h = hdr_plain();
+
+    nf_tx_add(f, 0, &h, HDR, 60, false, false);
+    nf_tx_add(f, 0, &h, HDR, 61, false, false);
+    nf_mangle_last_addr(f, 1);
+    assert_int_equal(avps_dev_queue_notify(f->dev, 1), 0);
+    assert_true(avps_dev_needs_reset(f->dev));
+    assert_int_equal(f->tx_calls, 1);
+    assert_int_equal(f->net.stats.tx_packets, 1);
+    expect_no_used(f, 1);
+    nf_free(f);
+}
+static void test_net_in_order_tx_malformed_chain_breaks_queue_split(void **s) { (void)s; in_order_tx_malformed(false); }
+static void test_net_in_order_tx_malformed_chain_breaks_queue_packed(void **s) { (void)s; in_order_tx_malformed(true); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1545,6 +2286,37 @@ int main(void)
         cmocka_unit_test(test_net_ctrl_external),
         cmocka_unit_test(test_net_queue_reset_forgets),
         cmocka_unit_test(test_net_edges),
+        cmocka_unit_test(test_5_1_6_4_rx_burst_split),
+        cmocka_unit_test(test_5_1_6_4_rx_burst_packed),
+        cmocka_unit_test(test_5_1_6_3_rx_burst_stops_without_buffers_split),
+        cmocka_unit_test(test_5_1_6_3_rx_burst_stops_without_buffers_packed),
+        cmocka_unit_test(test_net_rx_burst_refusals_in_the_middle_split),
+        cmocka_unit_test(test_net_rx_burst_refusals_in_the_middle_packed),
+        cmocka_unit_test(test_5_1_6_4_1_rx_burst_mrg_split),
+        cmocka_unit_test(test_5_1_6_4_1_rx_burst_mrg_packed),
+        cmocka_unit_test(test_net_rx_burst_publishes_when_full_split),
+        cmocka_unit_test(test_net_rx_burst_publishes_when_full_packed),
+        cmocka_unit_test(test_net_rx_burst_many_unusable_buffers_split),
+        cmocka_unit_test(test_net_rx_burst_many_unusable_buffers_packed),
+        cmocka_unit_test(test_net_rx_burst_malformed_chain_split),
+        cmocka_unit_test(test_net_rx_burst_malformed_chain_packed),
+        cmocka_unit_test(test_net_in_order_rx_malformed_chain_breaks_queue_split),
+        cmocka_unit_test(test_net_in_order_rx_malformed_chain_breaks_queue_packed),
+        cmocka_unit_test(test_net_rx_burst_link_down),
+        cmocka_unit_test(test_6_2_net_in_order_rx_mrg_split),
+        cmocka_unit_test(test_6_2_net_in_order_rx_mrg_packed),
+        cmocka_unit_test(test_6_2_net_in_order_bad_buffer_mid_gather_split),
+        cmocka_unit_test(test_6_2_net_in_order_bad_buffer_mid_gather_packed),
+        cmocka_unit_test(test_6_2_net_in_order_tx_refuse_mid_batch_split),
+        cmocka_unit_test(test_6_2_net_in_order_tx_refuse_mid_batch_packed),
+        cmocka_unit_test(test_6_2_net_in_order_ctrl_split),
+        cmocka_unit_test(test_6_2_net_in_order_ctrl_packed),
+        cmocka_unit_test(test_6_2_net_in_order_queue_reset_split),
+        cmocka_unit_test(test_6_2_net_in_order_queue_reset_packed),
+        cmocka_unit_test(test_5_1_6_3_1_bad_buffer_mid_gather_split),
+        cmocka_unit_test(test_5_1_6_3_1_bad_buffer_mid_gather_packed),
+        cmocka_unit_test(test_net_in_order_tx_malformed_chain_breaks_queue_split),
+        cmocka_unit_test(test_net_in_order_tx_malformed_chain_breaks_queue_packed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

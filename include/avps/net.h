@@ -12,12 +12,16 @@
  * avps_net_offload. A packet with a malformed header never reaches the
  * backend: it is returned to the driver, counted in tx_malformed and reported.
  *
- * Receive: the backend calls avps_net_rx() with one frame. The device filters
- * it (promiscuous and other receive modes, MAC table, VLAN table: §5.1.6.5),
- * writes the header and the frame into the buffers the driver posted (one
- * buffer, or several with VIRTIO_NET_F_MRG_RXBUF), and completes them together.
- * No frame is ever dropped without being counted: every outcome has a counter
- * in struct avps_net_stats.
+ * Receive: the backend calls avps_net_rx_burst() with up to AVPS_NET_RX_BURST
+ * frames (or avps_net_rx() with one). The device filters each (promiscuous and
+ * other receive modes, MAC table, VLAN table: §5.1.6.5), writes the header and
+ * the frame into the buffers the driver posted (one buffer, or several with
+ * VIRTIO_NET_F_MRG_RXBUF), and completes the whole burst's buffers with one
+ * used-ring update and at most one notification. No frame is ever dropped
+ * without being counted: every outcome has a counter in struct avps_net_stats.
+ *
+ * Every path uses buffers in the order the driver made them available, so the
+ * device offers VIRTIO_F_IN_ORDER (switch it off with common.features_off).
  *
  * Control queue commands are dispatched from a table by class and command,
  * with the exact length of each command's data checked before use; the ack
@@ -45,6 +49,7 @@ extern "C" {
 #define AVPS_NET_SEGS 64u         /**< Segments one transmit packet may span. */
 #define AVPS_NET_RX_SEGS 64u      /**< Segments of the receive buffers held for one frame. */
 #define AVPS_NET_RX_BUFS 64u      /**< Receive buffers one frame may span (MRG_RXBUF). */
+#define AVPS_NET_RX_BURST 32u     /**< Frames one avps_net_rx_burst() call takes at most. */
 #define AVPS_NET_MAC_TABLE 32u    /**< MAC filter entries kept per kind (beyond: all of that kind pass). */
 /** Largest num_pairs: 2N + 1 queue indices must fit 16 bits (§5.1.4.1 allows
  *  up to 0x8000, whose control queue would be queue 65536). */
@@ -90,6 +95,14 @@ struct avps_net_tx_frame {
     uint32_t len;                  /**< Total bytes (1..AVPS_NET_FRAME_MAX). */
 };
 
+/** A received frame for avps_net_rx_burst(); read only during the call. */
+struct avps_net_rx_frame {
+    const void *data;                   /**< The frame, from the Ethernet header on. */
+    uint32_t len;                       /**< Its length, 1..AVPS_NET_FRAME_MAX. */
+    const struct avps_net_offload *off; /**< Offloads to tell the driver, or NULL for a
+                                             plain, fully checksummed frame. */
+};
+
 /** The network backend. */
 struct avps_net_backend {
     /**
@@ -119,9 +132,13 @@ struct avps_net_stats {
     uint64_t rx_packets;        /**< Frames written to the driver. */
     uint64_t rx_bytes;          /**< Their bytes (without headers). */
     uint64_t rx_filtered;       /**< Frames dropped by the receive filters (§5.1.6.5.1-3). */
-    uint64_t rx_no_buffers;     /**< avps_net_rx() calls answered AVPS_E_AGAIN. */
+    uint64_t rx_no_buffers;     /**< Receive calls that stopped for want of buffers
+                                     (avps_net_rx() answered AVPS_E_AGAIN, or
+                                     avps_net_rx_burst() took fewer than n frames). */
     uint64_t rx_dropped;        /**< Frames refused: too long, offloads not negotiated, link down. */
-    uint64_t rx_bad_buffers;    /**< Receive buffers returned unused (readable or too many pieces). */
+    uint64_t rx_bad_buffers;    /**< Receive buffers returned unused (readable or too many
+                                     pieces). With IN_ORDER the buffers held for the frame
+                                     before such a buffer go back unused too (not counted). */
     uint64_t ctrl_ok;           /**< Control commands acked VIRTIO_NET_OK. */
     uint64_t ctrl_err;          /**< Control commands acked VIRTIO_NET_ERR. */
     uint64_t ctrl_malformed;    /**< Control requests without room for the ack. */
@@ -223,7 +240,8 @@ int avps_net_init(struct avps_net *net, const struct avps_host *host,
 struct avps_dev *avps_net_dev(struct avps_net *net);
 
 /**
- * @brief Deliver one received frame to the driver.
+ * @brief Deliver one received frame to the driver: avps_net_rx_burst() with one
+ *        frame, answered with that frame's outcome.
  *
  * The frame goes to receive queue @p pair, folded into the pairs the driver
  * enabled (§5.1.6.5.6.2: receiveq1 only until VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET).
@@ -255,6 +273,40 @@ struct avps_dev *avps_net_dev(struct avps_net *net);
  */
 int avps_net_rx(struct avps_net *net, uint16_t pair, const struct avps_net_offload *off,
                 const void *frame, uint32_t len);
+
+/**
+ * @brief Deliver up to AVPS_NET_RX_BURST received frames to the driver, in
+ *        order, with one used-ring update and at most one notification.
+ *
+ * Each frame is handled as avps_net_rx() handles one (receive queue @p pair
+ * folded into the enabled pairs, filters, offload and MTU checks, one buffer or
+ * with VIRTIO_NET_F_MRG_RXBUF several, num_buffers). Delivered, filtered and
+ * refused frames are consumed (each counted: rx_packets, rx_filtered,
+ * rx_dropped); the call stops at the first frame that finds no receive buffers
+ * (counted once in rx_no_buffers), which is not consumed: offer it and the
+ * rest again after the backend's rx_ready op is called. The buffers of every
+ * frame consumed are returned to the driver together (§2.7.8, §2.8.9: one used
+ * index update, or one batch of packed used descriptors) and the driver is
+ * notified once if its suppression asks for it. A frame's buffers are never
+ * split over two updates; only when the burst's frames and the unusable
+ * buffers met on the way need more than AVPS_NET_RX_BUFS used entries does the
+ * device publish more than once.
+ * @param[in,out] net     Device.
+ * @param[in]     pair    Queue pair the backend would like (as for avps_net_rx()).
+ * @param[in]     frames  n frames, read only during the call.
+ * @param[in]     n       0..AVPS_NET_RX_BURST.
+ * @return The number of frames consumed, from frames[0] on: n, or fewer when
+ *         frame k = return value found no buffers (frames[k..n) are not taken).
+ * @retval AVPS_E_INVAL  n > AVPS_NET_RX_BURST; nothing was done.
+ * @retval AVPS_E_STATE  The receive queue is not live, the link is down, or the
+ *                       queue broke during the call (the device needs a reset):
+ *                       the frames not already returned to the driver are
+ *                       dropped and counted in rx_dropped.
+ * @par Context
+ * As avps_net_rx().
+ */
+int avps_net_rx_burst(struct avps_net *net, uint16_t pair, const struct avps_net_rx_frame *frames,
+                      size_t n);
 
 /**
  * @brief The backend can take frames again: send the parked packet and the rest

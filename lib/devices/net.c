@@ -33,6 +33,7 @@
 #define NF_GUEST_USO6 (1ULL << AVPS_VIRTIO_NET_F_GUEST_USO6)
 #define NF_HOST_USO (1ULL << AVPS_VIRTIO_NET_F_HOST_USO)
 #define NF_SPEED_DUPLEX (1ULL << AVPS_VIRTIO_NET_F_SPEED_DUPLEX)
+#define NF_IN_ORDER AVPS_VIRTIO_BIT(AVPS_VIRTIO_F_IN_ORDER)
 #define HDR_F_NEEDS_CSUM AVPS_VIRTIO_NET_HDR_F_NEEDS_CSUM
 #define HDR_F_DATA_VALID AVPS_VIRTIO_NET_HDR_F_DATA_VALID
 #define GSO_ECN AVPS_VIRTIO_NET_HDR_GSO_ECN
@@ -339,31 +340,53 @@ static int net_tx_one_(struct avps_net *net, uint16_t p)
     return AVPS_OK;
 }
 
+/* Completions of one transmit pass, returned to the driver together. */
+#define NET_TX_BATCH 32u
+
+/* Return the batch's packets (one used index update); counts them in *done.
+ * A failed push means the queue broke (the device needs a reset). */
+static void net_tx_flush_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t *n,
+                          int *done)
+{
+    if ((*n != 0u) && (avps_vq_push_n(vq, used, *n) == AVPS_OK)) {
+        *done += (int)*n;
+    }
+    *n = 0;
+}
+
 static int net_tx_serve_(struct avps_net *net, uint16_t p)
 {
     struct avps_net_pair *pp = &net->pairs[p];
     const uint16_t q = (uint16_t)((2u * p) + 1u);
     struct avps_vq *vq = &net->dev.queues[q].vq;
+    struct avps_vq_used used[NET_TX_BATCH];
+    uint32_t n = 0;
     int done = 0;
 
     if (!avps_dev_queue_live_(&net->dev, q)) {
         return AVPS_E_STATE;
     }
     /* Bounded: each pass completes one packet, and the engine bounds what it
-     * hands out by the ring's contents. */
+     * hands out by the ring's contents. Packets complete in the order they
+     * were taken (refused ones included), NET_TX_BATCH at a time. */
     for (;;) {
         int r;
 
+        if (n == NET_TX_BATCH) {
+            net_tx_flush_(vq, used, &n, &done); /* broken: the next pop says so */
+        }
         if (pp->tx_parked == 0u) {
             r = avps_vq_pop(vq, &pp->txreq);
             if (r == AVPS_E_NOSPC) {
                 uint16_t id;
 
-                if ((avps_vq_skip(vq, &id) != 1) || (avps_vq_push(vq, id, 0) != AVPS_OK)) {
+                if (avps_vq_skip(vq, &id) != 1) {
                     break;
                 }
                 net_tx_refuse_(net, q, id, TXF_SEGS);
-                done++;
+                used[n].id = id;
+                used[n].len = 0;
+                n++;
                 continue;
             }
             if (r <= 0) {
@@ -376,11 +399,12 @@ static int net_tx_serve_(struct avps_net *net, uint16_t p)
             break;
         }
         pp->tx_parked = 0;
-        if (avps_vq_push(vq, pp->txreq.id, 0) != AVPS_OK) {
-            break;
-        }
-        done++;
+        used[n].id = pp->txreq.id;
+        used[n].len = 0;
+        n++;
     }
+    /* Everything done so far goes back before the pass ends (parked or not). */
+    net_tx_flush_(vq, used, &n, &done);
     (void)avps_vq_notify(vq);
     return done;
 }
@@ -746,7 +770,8 @@ static uint16_t net_rx_pick_(const struct avps_net *net, uint16_t pair)
     return p;
 }
 
-/* Give back held buffers [0, k) (already pushed) and keep the rest. */
+/* Forget held buffers [0, k) (their used entries are in the batch) and keep
+ * the rest. */
 static void net_rx_drop_held_(struct avps_net_pair *pp, uint8_t k)
 {
     uint16_t first;
@@ -777,14 +802,90 @@ static void net_rx_drop_held_(struct avps_net_pair *pp, uint8_t k)
     pp->rx_segs_used = nsegs;
 }
 
+/* The used entries of one receive call, returned to the driver together. Room
+ * for the largest frame (AVPS_NET_RX_BUFS buffers), so a frame's buffers always
+ * go in one update (the driver reads num_buffers entries at once). */
+#define NET_RX_USED AVPS_NET_RX_BUFS
+
+struct net_rx_batch {
+    struct avps_net *net;
+    struct avps_vq *vq;
+    uint64_t bytes; /* frames and bytes in used[], counted once published */
+    uint32_t pkts;
+    uint16_t n;
+    struct avps_vq_used used[NET_RX_USED];
+};
+
+/* Publish the batch (one used index update). Its frames count as received
+ * now, or as dropped when the queue broke meanwhile (AVPS_E_STATE). */
+static int net_rx_flush_(struct net_rx_batch *b)
+{
+    int err = AVPS_OK;
+
+    if (b->n != 0u) {
+        err = avps_vq_push_n(b->vq, b->used, b->n);
+    }
+    if (err == AVPS_OK) {
+        b->net->stats.rx_packets += b->pkts;
+        b->net->stats.rx_bytes += b->bytes;
+    } else {
+        b->net->stats.rx_dropped += b->pkts;
+        err = AVPS_E_STATE;
+    }
+    b->n = 0;
+    b->pkts = 0;
+    b->bytes = 0;
+    return err;
+}
+
+/* Room for k more entries, publishing what the batch holds if need be. A
+ * failed publish needs no answer here: it means the queue broke, which is
+ * sticky, so the call's last publish fails too and reports it. */
+static void net_rx_room_(struct net_rx_batch *b, uint32_t k)
+{
+    if (((uint32_t)b->n + k) > NET_RX_USED) {
+        (void)net_rx_flush_(b);
+    }
+}
+
+/* Return buffer id unused (length 0), after everything already in the batch. */
+static void net_rx_unused_(struct net_rx_batch *b, uint16_t id)
+{
+    net_rx_room_(b, 1u);
+    b->used[b->n].id = id;
+    b->used[b->n].len = 0;
+    b->n++;
+}
+
+/* Return a buffer the device cannot use (counted and reported). With IN_ORDER
+ * the device uses buffers in the order they were made available (§6.2): the
+ * buffers held for the frame came before it and cannot follow it, and the
+ * frame's buffers must be consecutive, so the held ones go back first, unused,
+ * and the frame gathers anew behind it. */
+static void net_rx_refuse_(struct net_rx_batch *b, struct avps_net_pair *pp, uint16_t q,
+                           uint16_t id, uint64_t detail)
+{
+    struct avps_net *net = b->net;
+
+    if (neg_(net, NF_IN_ORDER)) {
+        for (uint8_t i = 0; i < pp->rx_nheld; i++) {
+            net_rx_unused_(b, pp->rxheld[i].id);
+        }
+        net_rx_drop_held_(pp, pp->rx_nheld);
+    }
+    net_rx_unused_(b, id);
+    net->stats.rx_bad_buffers++;
+    avps_dev_report_(&net->dev, AVPS_EV_DEV_REQUEST, ((uint64_t)q << 16) | id, detail);
+}
+
 /* Take receive buffers until they hold need bytes (mrg) or one buffer is
  * held (not mrg). Returns 1 when enough are held, AVPS_E_AGAIN when the ring
  * ran dry, AVPS_E_NOSPC when the frame can never fit what may be held, or
- * AVPS_E_STATE when the queue broke. */
-static int net_rx_gather_(struct avps_net *net, uint16_t q, struct avps_net_pair *pp,
+ * AVPS_E_STATE when the queue broke. Unusable buffers go into the batch. */
+static int net_rx_gather_(struct net_rx_batch *b, uint16_t q, struct avps_net_pair *pp,
                           uint32_t need, bool mrg)
 {
-    struct avps_vq *vq = &net->dev.queues[q].vq;
+    struct avps_vq *vq = b->vq;
     uint64_t have = 0;
 
     for (uint8_t i = 0; i < pp->rx_nheld; i++) {
@@ -809,12 +910,10 @@ static int net_rx_gather_(struct avps_net *net, uint16_t q, struct avps_net_pair
             if (pp->rx_nheld != 0u) {
                 return AVPS_E_NOSPC; /* fits an empty pool, not this one */
             }
-            if ((avps_vq_skip(vq, &id) != 1) || (avps_vq_push(vq, id, 0) != AVPS_OK)) {
+            if (avps_vq_skip(vq, &id) != 1) {
                 return AVPS_E_STATE;
             }
-            net->stats.rx_bad_buffers++;
-            avps_dev_report_(&net->dev, AVPS_EV_DEV_REQUEST, ((uint64_t)q << 16) | id,
-                             AVPS_NET_RX_SEGS);
+            net_rx_refuse_(b, pp, q, id, AVPS_NET_RX_SEGS);
             continue;
         }
         if (err == 0) {
@@ -826,12 +925,11 @@ static int net_rx_gather_(struct avps_net *net, uint16_t q, struct avps_net_pair
         /* §5.1.6.3: receive buffers are device-writable; with MRG_RXBUF each
          * holds at least the header (§5.1.6.3.1). */
         if ((r->n_rd != 0u) || (r->wr_len == 0u) || (mrg && (r->wr_len < AVPS_NET_HDR_LEN))) {
-            if (avps_vq_push(vq, r->id, 0) != AVPS_OK) {
-                return AVPS_E_STATE;
+            net_rx_refuse_(b, pp, q, r->id, r->rd_len);
+            have = 0;
+            for (uint8_t i = 0; i < pp->rx_nheld; i++) {
+                have += pp->rxheld[i].wr_len; /* fewer now with IN_ORDER */
             }
-            net->stats.rx_bad_buffers++;
-            avps_dev_report_(&net->dev, AVPS_EV_DEV_REQUEST, ((uint64_t)q << 16) | r->id,
-                             r->rd_len);
             continue;
         }
         pp->rx_segs_used = (uint16_t)(pp->rx_segs_used + r->n_wr);
@@ -841,32 +939,17 @@ static int net_rx_gather_(struct avps_net *net, uint16_t q, struct avps_net_pair
     return 1;
 }
 
-static int net_rx_(struct avps_net *net, uint16_t pair, const struct avps_net_offload *off,
-                   const uint8_t *frame, uint32_t len)
+/* Checks of one frame before any buffer is looked at: 1 to deliver it, 0
+ * filtered, or a refusal (each counted). */
+static int net_rx_check_(struct avps_net *net, uint16_t q, const struct avps_net_offload *off,
+                         const uint8_t *frame, uint32_t len)
 {
-    const bool mrg = neg_(net, NF_MRG_RXBUF);
-    const uint32_t need = AVPS_NET_HDR_LEN + len;
-    struct avps_vq_used used[AVPS_NET_RX_BUFS];
-    struct avps_virtio_net_hdr h;
-    struct avps_net_pair *pp;
-    struct avps_vq *vq;
-    uint32_t done = 0;
-    uint8_t nb = 0;
-    uint16_t p;
-    uint16_t q;
-    int r;
-
     if ((len == 0u) || (len > AVPS_NET_FRAME_MAX)) {
         net->stats.rx_dropped++;
         return AVPS_E_INVAL;
     }
-    if ((net->status & AVPS_VIRTIO_NET_S_LINK_UP) == 0u) {
-        net->stats.rx_dropped++;
-        return AVPS_E_STATE;
-    }
-    p = net_rx_pick_(net, pair);
-    q = (uint16_t)(2u * p);
-    if (!avps_dev_queue_live_(&net->dev, q)) {
+    if (((net->status & AVPS_VIRTIO_NET_S_LINK_UP) == 0u) ||
+        !avps_dev_queue_live_(&net->dev, q)) {
         net->stats.rx_dropped++;
         return AVPS_E_STATE;
     }
@@ -888,12 +971,32 @@ static int net_rx_(struct avps_net *net, uint16_t pair, const struct avps_net_of
         net->stats.rx_filtered++;
         return 0;
     }
-    pp = &net->pairs[p];
-    vq = &net->dev.queues[q].vq;
-    r = net_rx_gather_(net, q, pp, need, mrg);
+    return 1;
+}
+
+/* One frame of a receive call. Returns 1 delivered (its buffers' used entries
+ * in the batch), 0 filtered, AVPS_E_INVAL refused, AVPS_E_AGAIN no buffers
+ * (nothing taken), AVPS_E_STATE the queue is not live or broke. */
+static int net_rx_frame_(struct net_rx_batch *b, struct avps_net_pair *pp, uint16_t q,
+                         const struct avps_net_offload *off, const uint8_t *frame, uint32_t len)
+{
+    struct avps_net *net = b->net;
+    const bool mrg = neg_(net, NF_MRG_RXBUF);
+    const uint32_t need = AVPS_NET_HDR_LEN + len;
+    struct avps_virtio_net_hdr h;
+    struct avps_vq_used *used;
+    uint64_t room = 0;
+    uint32_t done = 0;
+    uint8_t nb = 0;
+    int r;
+
+    r = net_rx_check_(net, q, off, frame, len);
+    if (r != 1) {
+        return r;
+    }
+    r = net_rx_gather_(b, q, pp, need, mrg);
     if (r == AVPS_E_AGAIN) {
         net->stats.rx_no_buffers++;
-        (void)avps_vq_notify(vq); /* buffers returned on the way */
         return r;
     }
     if ((r == AVPS_E_NOSPC) || ((r == 1) && !mrg && (pp->rxheld[0].wr_len < need))) {
@@ -901,32 +1004,37 @@ static int net_rx_(struct avps_net *net, uint16_t pair, const struct avps_net_of
          * buffer allowed without MRG_RXBUF: the frame cannot be delivered;
          * the buffers stay for the next one. */
         net->stats.rx_dropped++;
-        (void)avps_vq_notify(vq);
         return AVPS_E_INVAL;
     }
     if (r != 1) {
         net->stats.rx_dropped++;
         return AVPS_E_STATE;
     }
+    /* The buffers the frame takes: the held ones hold at least need bytes. */
+    while ((room < need) && (nb < pp->rx_nheld)) {
+        room += pp->rxheld[nb].wr_len;
+        nb++;
+    }
+    net_rx_room_(b, nb);
+    used = &b->used[b->n];
     /* The frame first, from offset 12 of the first buffer on (§5.1.6.4). */
-    while (done < len) {
-        const struct avps_vq_req *b = &pp->rxheld[nb];
+    for (uint8_t i = 0; i < nb; i++) {
+        const struct avps_vq_req *rb = &pp->rxheld[i];
         uint32_t at = 0;
         uint32_t chunk;
 
-        if (nb == 0u) {
+        if (i == 0u) {
             at = AVPS_NET_HDR_LEN;
         }
-        chunk = b->wr_len - at;
+        chunk = rb->wr_len - at;
+
         if ((len - done) < chunk) {
             chunk = len - done;
         }
-
-        (void)avps_vq_req_write(vq, b, at, &frame[done], chunk);
+        (void)avps_vq_req_write(b->vq, rb, at, &frame[done], chunk);
         done += chunk;
-        used[nb].id = b->id;
-        used[nb].len = at + chunk;
-        nb++;
+        used[i].id = rb->id;
+        used[i].len = at + chunk;
     }
     /* Then the header, with num_buffers (§5.1.6.3.2, §5.1.6.4.1). */
     (void)memset(&h, 0, sizeof h);
@@ -941,17 +1049,53 @@ static int net_rx_(struct avps_net *net, uint16_t pair, const struct avps_net_of
         }
     }
     h.num_buffers = avps_to_le16(nb);
-    (void)avps_vq_req_write(vq, &pp->rxheld[0], 0, &h, AVPS_NET_HDR_LEN);
-    /* All buffers of the packet together, in one index update. */
-    if (avps_vq_push_n(vq, used, nb) != AVPS_OK) {
-        net->stats.rx_dropped++;
-        return AVPS_E_STATE;
-    }
+    (void)avps_vq_req_write(b->vq, &pp->rxheld[0], 0, &h, AVPS_NET_HDR_LEN);
+    /* All buffers of the frame in this batch: one index update for them. */
+    b->n = (uint16_t)(b->n + nb);
+    b->pkts++;
+    b->bytes += len;
     net_rx_drop_held_(pp, nb);
-    net->stats.rx_packets++;
-    net->stats.rx_bytes += len;
-    (void)avps_vq_notify(vq);
     return 1;
+}
+
+/* Deliver frames[0..n) in order until one finds no buffers; publish every
+ * used entry at once and notify once. *last is the outcome of the last frame
+ * handled (as net_rx_frame_, AVPS_E_STATE when publishing failed). */
+static int net_rx_burst_(struct avps_net *net, uint16_t pair, const struct avps_net_rx_frame *frames,
+                         size_t n, int *last)
+{
+    const uint16_t p = net_rx_pick_(net, pair);
+    const uint16_t q = (uint16_t)(2u * p);
+    struct net_rx_batch b;
+    size_t k;
+    int r = 0;
+
+    b.net = net;
+    b.vq = &net->dev.queues[q].vq;
+    b.bytes = 0;
+    b.pkts = 0;
+    b.n = 0;
+    for (k = 0; k < n; k++) {
+        r = net_rx_frame_(&b, &net->pairs[p], q, frames[k].off,
+                          (const uint8_t *)frames[k].data, frames[k].len);
+        if (r == AVPS_E_STATE) {
+            /* The frames after the one that failed are dropped with it. */
+            net->stats.rx_dropped += (uint64_t)(n - k - 1u);
+            break;
+        }
+        if (r == AVPS_E_AGAIN) {
+            break;
+        }
+    }
+    /* Data written for the frames before a failure is published all the same
+     * (it fails only when the queue broke, and then the frames are counted
+     * as dropped). */
+    if (net_rx_flush_(&b) != AVPS_OK) {
+        r = AVPS_E_STATE;
+    }
+    (void)avps_vq_notify(b.vq);
+    *last = r;
+    return (r == AVPS_E_STATE) ? AVPS_E_STATE : (int)k;
 }
 
 /* ---- device class ------------------------------------------------------------ */
@@ -1004,7 +1148,10 @@ int avps_net_init(struct avps_net *net, const struct avps_host *host,
     static const struct avps_dev_class net_class = {
         .device_id = AVPS_VIRTIO_ID_NET,
         .config_size = (uint32_t)sizeof(struct avps_virtio_net_config),
-        .features = AVPS_NET_FEATURES_SUPPORTED,
+        /* Every path completes buffers in the order they were made
+         * available (§6.2): transmit and control one by one, receive in the
+         * order held and refused buffers came. */
+        .features = AVPS_NET_FEATURES_SUPPORTED | NF_IN_ORDER,
         .reset = net_reset_,
         .features_ok = net_features_ok_,
         .queue_notify = net_queue_notify_,
@@ -1090,11 +1237,34 @@ struct avps_dev *avps_net_dev(struct avps_net *net)
 int avps_net_rx(struct avps_net *net, uint16_t pair, const struct avps_net_offload *off,
                 const void *frame, uint32_t len)
 {
-    int r;
+    struct avps_net_rx_frame one;
+    int r = 0;
 
     AVPS_ASSERT((net != NULL) && ((frame != NULL) || (len == 0u)));
+    one.data = frame;
+    one.len = len;
+    one.off = off;
     avps_dev_lock_(&net->dev);
-    r = net_rx_(net, pair, off, frame, len);
+    (void)net_rx_burst_(net, pair, &one, 1u, &r);
+    avps_dev_unlock_(&net->dev);
+    return r;
+}
+
+int avps_net_rx_burst(struct avps_net *net, uint16_t pair, const struct avps_net_rx_frame *frames,
+                      size_t n)
+{
+    int last = 0;
+    int r;
+
+    AVPS_ASSERT((net != NULL) && ((frames != NULL) || (n == 0u)));
+    if (n > AVPS_NET_RX_BURST) {
+        return AVPS_E_INVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        AVPS_ASSERT((frames[i].data != NULL) || (frames[i].len == 0u));
+    }
+    avps_dev_lock_(&net->dev);
+    r = net_rx_burst_(net, pair, frames, n, &last);
     avps_dev_unlock_(&net->dev);
     return r;
 }

@@ -7,6 +7,11 @@
  *   backend=sink: every transmitted frame is dropped (counted).
  *   backend=source: every posted receive buffer gets a frame of frame-size
  *     bytes (default 64).
+ *
+ * Receive goes through avps_net_rx_burst(): the TAP backend reads up to
+ * AVPS_NET_RX_BURST frames per turn and hands them over at once, the source and
+ * loopback backends offer AVPS_NET_RX_BURST frames per call; the device returns
+ * a burst's buffers with one used-ring update and one notification.
  *   backend=loopback: every transmitted frame comes back on the receive queue
  *     of the same pair.
  *
@@ -37,7 +42,11 @@
 
 #define NET_PAIRS_MAX 7u /* 2 x 7 queues within AVPS_VU_MAX_QUEUES */
 #define NET_QUEUE_MAX 32768u
-#define NET_RX_BUDGET 64  /* frames read from a TAP queue per wake-up */
+#define NET_RX_BURST AVPS_NET_RX_BURST
+#define NET_RX_ROUNDS 2 /* bursts read from a TAP queue per wake-up */
+/* TAP frames of one burst, read back to back: room for a burst of ordinary
+ * frames plus one of the largest (the next read needs that much room). */
+#define TAP_POOL (NET_RX_BURST * 2048u + AVPS_NET_HDR_LEN + AVPS_NET_FRAME_MAX)
 #define LOOP_RING (4u << 20)
 #define LOOP_SLOTS 512u
 #define NF(n) (1ULL << AVPS_VIRTIO_NET_F_##n)
@@ -63,8 +72,12 @@ struct net_dev {
     uint8_t rx_blocked[NET_PAIRS_MAX]; /* waiting for buffers: do not read the TAP */
     uint8_t tx_blocked[NET_PAIRS_MAX]; /* the TAP said EAGAIN: wait for POLLOUT */
     uint8_t tx_parked[NET_PAIRS_MAX];  /* the loopback ring was full */
-    uint32_t pending_len[NET_PAIRS_MAX]; /* a TAP frame waiting for buffers */
-    uint8_t *pending[NET_PAIRS_MAX];
+    /* TAP: frames read and not yet taken by the device, in pool[p] */
+    uint8_t *pool[NET_PAIRS_MAX];
+    struct avps_net_rx_frame tap_fr[NET_PAIRS_MAX][NET_RX_BURST];
+    struct avps_net_offload tap_off[NET_PAIRS_MAX][NET_RX_BURST];
+    unsigned int tap_head[NET_PAIRS_MAX], tap_count[NET_PAIRS_MAX];
+    struct avps_net_rx_frame src_fr[NET_RX_BURST]; /* source: the frame, NET_RX_BURST times */
     uint64_t tun_offloads;
     uint64_t features_seen;
     uint32_t frame_size;
@@ -265,41 +278,68 @@ static bool rx_live(struct net_dev *n, unsigned int p)
            avps_dev_queue_ready(dev, (uint16_t)(2 * p)) && avps_net_link_up(&n->net);
 }
 
-/* Deliver one frame; 1 when it is done with (delivered or dropped), 0 when it
- * must wait for receive buffers. */
-static int rx_one(struct net_dev *n, unsigned int p, const struct avps_net_offload *o,
-                  const uint8_t *fr, uint32_t len)
+/* Offer frames fr[0..k) to pair p; returns how many the device took (all of
+ * them when it refused the burst: they are dropped). Fewer means it ran out of
+ * receive buffers: wait for rx_ready. */
+static unsigned int rx_burst(struct net_dev *n, unsigned int p, const struct avps_net_rx_frame *fr,
+                             unsigned int k)
 {
-    int r = avps_net_rx(&n->net, (uint16_t)p, o, fr, len);
+    int r = avps_net_rx_burst(&n->net, (uint16_t)p, fr, k);
 
-    if (r == AVPS_E_AGAIN) {
+    if (r < 0) {
+        n->dropped += k;
+        return k;
+    }
+    if ((unsigned int)r < k) {
         n->rx_blocked[p] = 1;
         n->rx_ready[p] = 0;
-        return 0;
     }
-    if (r < 0)
-        n->dropped++;
-    return 1;
+    return (unsigned int)r;
 }
 
+/* Hand the TAP frames read for pair p to the device; those it cannot take yet
+ * stay for the next turn. */
+static void tap_deliver(struct net_dev *n, unsigned int p)
+{
+    unsigned int k = rx_burst(n, p, &n->tap_fr[p][n->tap_head[p]], n->tap_count[p]);
+
+    n->tap_head[p] += k;
+    n->tap_count[p] -= k;
+}
+
+/* Read up to NET_RX_BURST frames from the TAP queue of pair p, then deliver
+ * them as one burst; again while the device keeps up (NET_RX_ROUNDS). */
 static void tap_read(struct net_dev *n, unsigned int p)
 {
-    for (int k = 0; k < NET_RX_BUDGET && !n->rx_blocked[p]; k++) {
-        struct avps_virtio_net_hdr h;
-        struct avps_net_offload o;
-        ssize_t r = read(n->fd[p], n->pending[p], AVPS_NET_HDR_LEN + AVPS_NET_FRAME_MAX);
+    for (int round = 0; round < NET_RX_ROUNDS && !n->rx_blocked[p] && n->tap_count[p] == 0;
+         round++) {
+        uint32_t used = 0;
+        unsigned int k = 0;
 
-        if (r < 0)
-            return; /* EAGAIN, or the TAP went away: poll tells us */
-        if (r <= (ssize_t)AVPS_NET_HDR_LEN)
-            continue;
-        memcpy(&h, n->pending[p], sizeof h);
-        off_from_hdr(&o, &h);
-        n->pending_len[p] = (uint32_t)r;
-        if (rx_one(n, p, &o, n->pending[p] + AVPS_NET_HDR_LEN,
-                   (uint32_t)r - AVPS_NET_HDR_LEN) == 0)
-            return; /* kept in pending[p] */
-        n->pending_len[p] = 0;
+        while (k < NET_RX_BURST && used + AVPS_NET_HDR_LEN + AVPS_NET_FRAME_MAX <= TAP_POOL) {
+            uint8_t *at = n->pool[p] + used;
+            struct avps_virtio_net_hdr h;
+            ssize_t r = read(n->fd[p], at, AVPS_NET_HDR_LEN + AVPS_NET_FRAME_MAX);
+
+            if (r < 0)
+                break; /* EAGAIN, or the TAP went away: poll tells us */
+            if (r <= (ssize_t)AVPS_NET_HDR_LEN)
+                continue;
+            memcpy(&h, at, sizeof h);
+            off_from_hdr(&n->tap_off[p][k], &h);
+            n->tap_fr[p][k].data = at + AVPS_NET_HDR_LEN;
+            n->tap_fr[p][k].len = (uint32_t)r - AVPS_NET_HDR_LEN;
+            n->tap_fr[p][k].off = &n->tap_off[p][k];
+            used += ((uint32_t)r + 63u) & ~63u;
+            k++;
+        }
+        if (k == 0)
+            return;
+        n->tap_head[p] = 0;
+        n->tap_count[p] = k;
+        tap_deliver(n, p);
+        if (k < NET_RX_BURST)
+            return; /* the TAP is empty for now */
     }
 }
 
@@ -318,30 +358,37 @@ static void net_service(struct dmn_dev *d)
             continue;
         switch (n->kind) {
         case BE_TAP:
-            if (n->pending_len[p] != 0) {
-                struct avps_virtio_net_hdr h;
-                struct avps_net_offload o;
+            if (n->tap_count[p] != 0)
+                tap_deliver(n, p);
+            break;
+        case BE_SOURCE: {
+            /* Fill every posted buffer, a burst at a time; bounded by the ring
+             * (a short burst ends it) and by frames that cannot be delivered
+             * at all (a burst with none received ends it too). */
+            const struct avps_net_stats *st = avps_net_stats(&n->net);
+            uint64_t before;
 
-                memcpy(&h, n->pending[p], sizeof h);
-                off_from_hdr(&o, &h);
-                if (rx_one(n, p, &o, n->pending[p] + AVPS_NET_HDR_LEN,
-                           n->pending_len[p] - AVPS_NET_HDR_LEN))
-                    n->pending_len[p] = 0;
-            }
+            do {
+                before = st->rx_packets;
+            } while (rx_burst(n, p, n->src_fr, NET_RX_BURST) == NET_RX_BURST &&
+                     st->rx_packets != before);
             break;
-        case BE_SOURCE:
-            /* Fill every posted buffer; bounded by the ring (AGAIN ends it). */
-            while (rx_one(n, p, NULL, n->frame, n->frame_size) == 1)
-                ;
-            break;
+        }
         case BE_LOOPBACK:
-            while (n->loop_count[p] != 0) {
-                const struct loop_frame *lf = &n->loop[p][n->loop_head[p]];
+            while (n->loop_count[p] != 0 && !n->rx_blocked[p]) {
+                struct avps_net_rx_frame fr[NET_RX_BURST];
+                unsigned int k, taken;
 
-                if (rx_one(n, p, &lf->o, n->loop_buf[p] + lf->off, lf->len) == 0)
-                    break;
-                n->loop_head[p] = (n->loop_head[p] + 1) % LOOP_SLOTS;
-                n->loop_count[p]--;
+                for (k = 0; k < NET_RX_BURST && k < n->loop_count[p]; k++) {
+                    const struct loop_frame *lf = &n->loop[p][(n->loop_head[p] + k) % LOOP_SLOTS];
+
+                    fr[k].data = n->loop_buf[p] + lf->off;
+                    fr[k].len = lf->len;
+                    fr[k].off = &lf->o;
+                }
+                taken = rx_burst(n, p, fr, k);
+                n->loop_head[p] = (n->loop_head[p] + taken) % LOOP_SLOTS;
+                n->loop_count[p] -= taken;
                 if (n->loop_count[p] == 0)
                     n->loop_wr[p] = 0;
             }
@@ -366,7 +413,7 @@ static unsigned int net_pollfds(struct dmn_dev *d, struct pollfd *pfd, unsigned 
     for (unsigned int p = 0; p < n->pairs && k < max; p++) {
         short ev = 0;
 
-        if (!n->rx_blocked[p] && n->pending_len[p] == 0 && rx_live(n, p))
+        if (!n->rx_blocked[p] && n->tap_count[p] == 0 && rx_live(n, p))
             ev |= POLLIN;
         if (n->tx_blocked[p])
             ev |= POLLOUT;
@@ -495,10 +542,15 @@ static int net_setup(struct dmn_dev *d, char *opts)
     n->frame[13] = 0xb5;
     for (size_t i = 14; i < sizeof n->frame; i++)
         n->frame[i] = (uint8_t)i;
+    for (unsigned int i = 0; i < NET_RX_BURST; i++) {
+        n->src_fr[i].data = n->frame;
+        n->src_fr[i].len = n->frame_size;
+        n->src_fr[i].off = NULL;
+    }
     for (unsigned int p = 0; p < n->pairs; p++) {
         if (n->kind == BE_TAP) {
-            n->pending[p] = malloc(AVPS_NET_HDR_LEN + AVPS_NET_FRAME_MAX);
-            if (n->pending[p] == NULL) {
+            n->pool[p] = malloc(TAP_POOL);
+            if (n->pool[p] == NULL) {
                 dmn_say("error: out of memory");
                 return -1;
             }
@@ -562,7 +614,7 @@ static void net_teardown(struct dmn_dev *d)
     for (unsigned int p = 0; p < NET_PAIRS_MAX; p++) {
         if (n->fd[p] >= 0)
             close(n->fd[p]);
-        free(n->pending[p]);
+        free(n->pool[p]);
         free(n->loop_buf[p]);
     }
     free(n);
