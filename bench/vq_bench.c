@@ -528,6 +528,99 @@ static inline unsigned int dev_round(struct dev *v, unsigned int budget)
     return n;
 }
 
+/* ---- the reference: a minimal device with no validation ------------------
+ * What BENCH.md §2.2 calls "a minimal ring with no validation at all": the
+ * same driver, a device that trusts every index and descriptor, touches the
+ * descriptor and writes the used entry (split: one index store per round;
+ * packed: the round's first used flags last). 1-descriptor chains only. It
+ * runs in the same process and regime as the engines, so the two-thread
+ * target can be read against it rather than against a number from another
+ * day. Not library code: a yardstick. */
+struct refdev {
+    uint16_t last_avail; /* split: free-running; packed: position */
+    uint16_t used_idx;
+    uint8_t avail_wrap;
+    uint8_t used_wrap;
+    uint64_t touched; /* sum of the lengths read, so the reads stay */
+};
+
+static unsigned int ref_round(struct drv *d, struct refdev *r, unsigned int budget)
+{
+    unsigned int n = 0;
+
+    if (!d->packed) {
+        const uint16_t idx =
+            avps_le16_raw_to_cpu(__atomic_load_n(&d->avail->idx.le, __ATOMIC_ACQUIRE));
+        unsigned int avail = (uint16_t)(idx - r->last_avail);
+
+        n = (avail < budget) ? avail : budget;
+        for (unsigned int i = 0; i < n; i++) {
+            const uint16_t head = avps_from_le16(d->avail->ring[(r->last_avail + i) & QMASK]);
+            const struct avps_vring_desc *x = &d->desc[head];
+            const uint32_t len = avps_from_le32(x->len);
+            struct avps_vring_used_elem *e = &d->used->ring[(r->used_idx + i) & QMASK];
+
+            r->touched += len;
+            e->id = avps_to_le32(head);
+            e->len = avps_to_le32((avps_from_le16(x->flags) & AVPS_VRING_DESC_F_WRITE) ? len : 0u);
+        }
+        r->last_avail = (uint16_t)(r->last_avail + n);
+        r->used_idx = (uint16_t)(r->used_idx + n);
+        if (n != 0u) {
+            __atomic_store_n(&d->used->idx.le, avps_cpu_to_le16_raw(r->used_idx),
+                             __ATOMIC_RELEASE);
+        }
+        return n;
+    }
+    {
+        const uint16_t first = r->used_idx;
+        uint16_t first_flags = 0;
+
+        while (n < budget) {
+            struct avps_pvirtq_desc *x = &d->pdesc[r->last_avail];
+            const uint16_t f =
+                avps_le16_raw_to_cpu(__atomic_load_n(&x->flags.le, __ATOMIC_ACQUIRE));
+            const bool a = (f & AVPS_VRING_PACKED_DESC_F_AVAIL) != 0u;
+            const bool u = (f & AVPS_VRING_PACKED_DESC_F_USED) != 0u;
+            const uint32_t len = avps_from_le32(x->len);
+            struct avps_pvirtq_desc *y = &d->pdesc[r->used_idx];
+            uint16_t uf;
+
+            if ((a == u) || (a != (r->avail_wrap != 0u))) {
+                break;
+            }
+            r->touched += len;
+            uf = r->used_wrap ? (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL |
+                                           AVPS_VRING_PACKED_DESC_F_USED)
+                              : 0u;
+            if (f & AVPS_VRING_DESC_F_WRITE) {
+                uf |= AVPS_VRING_DESC_F_WRITE;
+            }
+            y->id = x->id;
+            y->len = avps_to_le32((f & AVPS_VRING_DESC_F_WRITE) ? len : 0u);
+            if (n == 0u) {
+                first_flags = uf;
+            } else {
+                y->flags = avps_to_le16(uf);
+            }
+            if (++r->last_avail == QSIZE) {
+                r->last_avail = 0;
+                r->avail_wrap ^= 1u;
+            }
+            if (++r->used_idx == QSIZE) {
+                r->used_idx = 0;
+                r->used_wrap ^= 1u;
+            }
+            n++;
+        }
+        if (n != 0u) {
+            __atomic_store_n(&d->pdesc[first].flags.le, avps_cpu_to_le16_raw(first_flags),
+                             __ATOMIC_RELEASE);
+        }
+        return n;
+    }
+}
+
 /* ---- one configuration: guest memory, driver, device --------------------- */
 
 struct bench {
@@ -879,13 +972,16 @@ struct tt {
     _Alignas(64) _Atomic int go;
     _Alignas(64) _Atomic int ready;
     bool pinned;
+    bool ref;        /* the reference device instead of the engine */
     uint64_t rounds; /* device rounds that took chains */
+    uint64_t touched;
 };
 
 static void *tt_device(void *arg)
 {
     struct tt *t = arg;
     struct dev *v = &t->b->v;
+    struct refdev rd = {0, 0, 1, 1, 0};
     uint64_t popped = 0;
     unsigned int spins = 0;
 
@@ -895,7 +991,7 @@ static void *tt_device(void *arg)
         cpu_relax();
     }
     while ((popped < t->total) && (v->err == 0)) {
-        const unsigned int n = dev_round(v, t->B);
+        const unsigned int n = t->ref ? ref_round(&t->b->d, &rd, t->B) : dev_round(v, t->B);
 
         popped += n;
         t->rounds += (n != 0u) ? 1u : 0u;
@@ -907,8 +1003,11 @@ static void *tt_device(void *arg)
             }
         }
     }
+    t->touched = rd.touched;
     return NULL;
 }
+
+static bool tt_ref; /* tt_pass runs the reference device */
 
 static int tt_pass(struct bench *b, unsigned int B, uint64_t total, uint64_t *wall, bool *pinned,
                    uint64_t *rounds)
@@ -926,6 +1025,7 @@ static int tt_pass(struct bench *b, unsigned int B, uint64_t total, uint64_t *wa
     t.b = b;
     t.B = B;
     t.total = total;
+    t.ref = tt_ref;
     atomic_init(&t.go, 0);
     atomic_init(&t.ready, 0);
     if (pthread_create(&th, NULL, tt_device, &t) != 0) {
@@ -1185,6 +1285,59 @@ static const char *verdict(double v, double target)
     return (v <= target) ? "met" : "**missed**";
 }
 
+static double ref_med[2][NBATCH];
+static double ref_c2c[2][NBATCH];
+
+/* (c): the reference device, 1-descriptor chains, same driver and regime. */
+static int run_ref_config(struct bench *b, const struct opts *o, int packed, size_t bi)
+{
+    const unsigned int B = batches[bi];
+    double x[MAXRUNS];
+    uint64_t total = o->smoke ? 4096u : 400000u;
+    uint64_t wall;
+    bool pinned = false;
+    double c2c;
+    double c2c_after;
+    struct load_mark l0;
+    struct load_mark l1;
+    double foreign;
+
+    tt_ref = true;
+    if ((bench_setup(b, &mixes[0], packed != 0) != AVPS_OK) ||
+        (tt_pass(b, B, total, &wall, &pinned, NULL) != 0)) {
+        tt_ref = false;
+        return -1;
+    }
+    if (!o->smoke) {
+        total = (uint64_t)(o->tt_ms * 1e6 / ((double)wall / (double)total)) + 1u;
+    }
+    c2c = pingpong_ns(o->smoke ? 200u : 20000u);
+    load_sample(&l0);
+    for (int r = 0; r < o->runs; r++) {
+        if ((bench_setup(b, &mixes[0], packed != 0) != AVPS_OK) ||
+            (tt_pass(b, B, total, &wall, &pinned, NULL) != 0)) {
+            tt_ref = false;
+            return -1;
+        }
+        x[r] = (double)wall / (double)total;
+    }
+    load_sample(&l1);
+    foreign = load_foreign(&l0, &l1);
+    c2c_after = pingpong_ns(o->smoke ? 200u : 20000u);
+    tt_ref = false;
+    {
+        const struct stat3 st = stat_of(x, o->runs);
+
+        ref_med[packed][bi] = st.med;
+        ref_c2c[packed][bi] = c2c;
+        printf("| %s | 1d | %u | **%.1f** [%.1f–%.1f] | %.1f | %.0f / %.0f | %.0f%%%s%s |\n",
+               layout_name(packed), B, st.med, st.min, st.max, 1e3 / st.med, c2c, c2c_after,
+               foreign, (foreign > 10.0) ? " (disturbed)" : "", pinned ? "" : " (not pinned)");
+        (void)fflush(stdout);
+    }
+    return 0;
+}
+
 static void print_targets(const struct opts *o)
 {
     const size_t b32 = NBATCH - 1u;
@@ -1212,8 +1365,10 @@ static void print_targets(const struct opts *o)
         for (int p = 0; p < 2; p++) {
             const double v = tt_med[p][0][b32];
 
-            printf("| two threads, 1d, B=32 ≤ 7 ns/chain (%s) | %.1f ns (c2c one-way %.0f ns) | %s |\n",
-                   layout_name(p), v, tt_c2c[p][0][b32], verdict(v, 7.0));
+            printf("| two threads, 1d, B=32 ≤ 7 ns/chain (%s) | %.1f ns (c2c one-way %.0f ns; "
+                   "the minimal ring in this run: %.1f ns at %.0f ns) | %s |\n",
+                   layout_name(p), v, tt_c2c[p][0][b32], ref_med[p][b32], ref_c2c[p][b32],
+                   verdict(v, 7.0));
         }
     }
 }
@@ -1406,6 +1561,22 @@ int main(int argc, char **argv)
                     }
                     rc = run_tt_config(b, &o, p, mi, bi);
                 }
+            }
+        }
+        printf("\n### (c) The yardstick: a minimal device with no validation, two threads\n\n");
+        printf("The same driver against a device that trusts every index and descriptor "
+               "(bench/vq_bench.c ref_round(): read the entry and the descriptor, write the "
+               "used entry, one index or first-flags store per round; no library code), "
+               "1-descriptor chains, same runs and c2c regime as (b). The engines' two-thread "
+               "figures are to be read against this line.\n\n");
+        printf("| Layout | Mix | B | ns/chain | Mchains/s | c2c ns (before / after) | Foreign load |\n");
+        printf("|---|---|---|---|---|---|---|\n");
+        for (int p = 0; p < 2 && rc == 0; p++) {
+            for (size_t bi = 0; bi < NBATCH && rc == 0; bi++) {
+                if ((o.only_batch != 0u) && (batches[bi] != o.only_batch)) {
+                    continue;
+                }
+                rc = run_ref_config(b, &o, p, bi);
             }
         }
     }
