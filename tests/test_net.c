@@ -1952,6 +1952,48 @@ static void in_order_rx_mrg(bool packed)
 static void test_6_2_net_in_order_rx_mrg_split(void **s) { (void)s; in_order_rx_mrg(false); }
 static void test_6_2_net_in_order_rx_mrg_packed(void **s) { (void)s; in_order_rx_mrg(true); }
 
+/* With IN_ORDER the net device still writes one used entry per buffer, each
+ * with its own id and length: DPDK's virtio receive paths read every entry
+ * (split: the len of each slot; packed: each descriptor's flags), so a frame
+ * over three buffers folded into one entry would be misread there. */
+static void in_order_used_each(bool packed)
+{
+    struct netfix *f = nf_new(packed, NF(MRG_RXBUF), NF(MRG_RXBUF) | F_BIT(IN_ORDER));
+    const uint32_t lens[2] = {1000, 700};
+    const uint32_t want[5] = {400, 400, 212, 400, 312}; /* 12-byte header first */
+    struct avps_net_rx_frame fr[2];
+    int id[5];
+
+    bf_make(fr, lens, 2, dev_mac);
+    for (int i = 0; i < 5; i++)
+        id[i] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 2), 2);
+    for (uint16_t i = 0; i < 5; i++) {
+        if (packed) {
+            const struct avps_pvirtq_desc *d = rd_packed_desc(&f->q[0], i);
+            const uint16_t fl = avps_from_le16(d->flags);
+
+            assert_int_equal(avps_from_le16(d->id), id[i]);
+            assert_int_equal(avps_from_le32(d->len), want[i]);
+            assert_true((fl & AVPS_VRING_PACKED_DESC_F_AVAIL) != 0u);
+            assert_true((fl & AVPS_VRING_PACKED_DESC_F_USED) != 0u);
+        } else {
+            const struct avps_vring_used *u = (const struct avps_vring_used *)f->q[0].device_p;
+
+            assert_int_equal(avps_from_le32(u->ring[i].id), id[i]);
+            assert_int_equal(avps_from_le32(u->ring[i].len), want[i]);
+        }
+    }
+    if (!packed)
+        assert_int_equal(rd_used_idx(&f->q[0]), 5);
+    expect_rx_mrg(f, &id[0], 3, 400, &fr[0]);
+    expect_rx_mrg(f, &id[3], 2, 400, &fr[1]);
+    assert_int_equal(f->q[0].bad_used, 0);
+    nf_free(f);
+}
+static void test_6_2_net_in_order_used_each_split(void **s) { (void)s; in_order_used_each(false); }
+static void test_6_2_net_in_order_used_each_packed(void **s) { (void)s; in_order_used_each(true); }
+
 /* Mangle, with IN_ORDER: a buffer the device cannot use in the middle of a
  * frame's gather. The buffers held before it go back first (unused), then it,
  * then the frame in the buffers after it: used order = available order. The
@@ -2304,6 +2346,8 @@ int main(void)
         cmocka_unit_test(test_net_in_order_rx_malformed_chain_breaks_queue_packed),
         cmocka_unit_test(test_net_rx_burst_link_down),
         cmocka_unit_test(test_6_2_net_in_order_rx_mrg_split),
+        cmocka_unit_test(test_6_2_net_in_order_used_each_split),
+        cmocka_unit_test(test_6_2_net_in_order_used_each_packed),
         cmocka_unit_test(test_6_2_net_in_order_rx_mrg_packed),
         cmocka_unit_test(test_6_2_net_in_order_bad_buffer_mid_gather_split),
         cmocka_unit_test(test_6_2_net_in_order_bad_buffer_mid_gather_packed),

@@ -99,6 +99,11 @@ struct avps_vq_cfg {
     avps_vq_irq_fn *irq;        /**< Optional notification hook. */
     avps_vq_broken_fn *broken;  /**< Optional broken-state hook. */
     void *owner;                /**< Passed to the hooks. */
+    /** With VIRTIO_F_IN_ORDER, still write one used entry per buffer. By
+     *  default (false) a run of completely used buffers becomes one used entry
+     *  for its last buffer, as §2.7.9/§2.8.8 allow; some drivers (DPDK's
+     *  virtio receive paths) read an entry for every buffer instead. */
+    bool used_each;
 };
 
 /** What the driver programmed when it made the queue ready. */
@@ -188,6 +193,7 @@ struct avps_vq {
     uint8_t in_order;
     uint8_t notif_data;
     uint8_t kick_off;
+    uint8_t fold_runs;     /* IN_ORDER: one used entry per run of whole buffers (cfg) */
     uint8_t caps;          /* optional port ops present (AVPS_VQ_CAP_*, lib/virtqueue) */
     uint8_t event_armed;   /* EVENT_IDX: our avail_event (split) or device event (packed) holds event_value */
     uint16_t event_value;

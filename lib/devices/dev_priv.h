@@ -27,6 +27,8 @@ struct avps_dev_class {
     /* Optional: queue q was reset or re-created (queue reset, ring restore):
      * drop any request of that queue the device type still holds. */
     void (*queue_reset)(struct avps_dev *dev, uint16_t q);
+    /* With IN_ORDER, one used entry per buffer (avps_vq_cfg.used_each). */
+    bool used_each;
 };
 
 /* Set up the common part. queues[0..nq) must then be set up one by one with

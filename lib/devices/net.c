@@ -1157,6 +1157,10 @@ int avps_net_init(struct avps_net *net, const struct avps_host *host,
         .queue_notify = net_queue_notify_,
         .config_read = net_config_read_,
         .queue_reset = net_queue_reset_,
+        /* DPDK's virtio receive paths read a used entry for every buffer even
+         * with IN_ORDER (split: each slot's len; packed: each descriptor's
+         * flags), so a frame over several buffers must not fold into one. */
+        .used_each = true,
     };
     struct avps_dev_common_cfg cc;
     struct avps_dev_queue *queues;

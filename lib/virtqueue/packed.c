@@ -407,7 +407,7 @@ void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, ui
     struct avps_pvirtq_desc *ring = ring_(vq);
     struct avps_vq_slot *slots = vq->slots;
     const uint16_t size = vq->size;
-    const bool in_order = vq->in_order != 0u;
+    const bool in_order = (vq->in_order != 0u) && (vq->fold_runs != 0u); /* runs fold */
     const uint16_t both = (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED);
     uint16_t pos = vq->used_idx;
     uint16_t wrap_bits = (vq->used_wrap != 0u) ? both : 0u;

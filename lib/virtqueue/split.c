@@ -421,7 +421,7 @@ void avps_split_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uin
     struct avps_vq_slot *slots = vq->slots;
     const uint16_t mask = split_mask_(vq);
     const uint16_t base = vq->used_idx;
-    const bool in_order = vq->in_order != 0u;
+    const bool in_order = (vq->in_order != 0u) && (vq->fold_runs != 0u); /* runs fold */
     uint16_t off = 0;
     uint16_t run = 0;
 

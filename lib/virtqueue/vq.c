@@ -51,6 +51,7 @@ int avps_vq_init(struct avps_vq *vq, const struct avps_host *host,
     vq->dev_id = cfg->dev_id;
     vq->vector = cfg->vector;
     vq->index = cfg->index;
+    vq->fold_runs = (uint8_t)(cfg->used_each ? 0u : 1u);
     vq_read_caps_(vq);
     return AVPS_OK;
 }

@@ -134,6 +134,7 @@ int avps_dev_queue_init_(struct avps_dev *dev, uint16_t q, uint16_t size_max,
     cfg.irq = dev_vq_irq_;
     cfg.broken = dev_vq_broken_;
     cfg.owner = dev;
+    cfg.used_each = dev->cls->used_each;
     err = avps_vq_init(&dq->vq, dev->host, &cfg);
     if (err != AVPS_OK) {
         return err;
