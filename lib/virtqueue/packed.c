@@ -84,9 +84,10 @@ static int packed_more_(struct avps_vq *vq, uint16_t *flags)
 
 /* Take the chain starting at last_avail, whose first descriptor was copied
  * into *first after its flags (read once, passed in flags) said available. */
-static int packed_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip, uint16_t flags,
-                        const struct avps_pvirtq_desc *first)
+static int packed_take_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
+                        uint16_t first_flags, const struct avps_pvirtq_desc *first)
 {
+    uint16_t flags = first_flags;
     const struct avps_pvirtq_desc *ring = ring_(vq);
     uint16_t pos = vq->last_avail;
     uint8_t wrap = vq->avail_wrap;
@@ -203,7 +204,7 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
     if (lim > ((uint32_t)size - vq->inflight_desc)) {
         lim = (uint32_t)size - vq->inflight_desc;
     }
-    for (; got < lim; got++, req++) {
+    for (; got < lim; got++) {
         struct avps_vq_slot *slot;
         struct avps_pvirtq_desc raw;
         uint64_t addr;
@@ -256,6 +257,7 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
             pos = 0;
             avail_bits ^= (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED);
         }
+        req++;
     }
     vq->last_avail = pos;
     vq->avail_wrap = (avail_bits == AVPS_VRING_PACKED_DESC_F_AVAIL) ? 1u : 0u;
@@ -399,7 +401,30 @@ void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags)
 
 /* A used descriptor inside a batch whose first descriptor is made used last
  * (§2.8.9): the driver reads none of these before that one, so no barrier
- * or cache maintenance per descriptor; avps_packed_sync_() covers them. */
+ * or cache maintenance per descriptor; packed_sync_() covers them. */
+/* Clean and log ring positions [pos, pos + count), in at most two runs. */
+static void packed_sync_(const struct avps_vq *vq, uint16_t pos, uint32_t count)
+{
+    uint32_t at = pos;
+    uint32_t left = (count > vq->size) ? vq->size : count;
+
+    if ((vq->caps & (AVPS_VQ_CAP_CLEAN | AVPS_VQ_CAP_DIRTY)) == 0u) {
+        return;
+    }
+    while (left > 0u) {
+        uint32_t run = (uint32_t)vq->size - at;
+
+        if (run > left) {
+            run = left;
+        }
+        avps_vq_clean_(vq, &ring_(vq)[at], 16u * (uint64_t)run);
+        avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DESC] + (16u * (uint64_t)at),
+                       16u * (uint64_t)run);
+        left -= run;
+        at = 0;
+    }
+}
+
 /* The writing half of avps_vq_push_n() (the entries are checked): release
  * the slots and write the used descriptors, the batch's first one last. */
 void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t n)
@@ -464,7 +489,7 @@ void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, ui
     }
     if (have_head) {
         /* The rest of the batch first, then its first descriptor. */
-        avps_packed_sync_(vq, (uint16_t)((head_pos + 1u) % size), total - 1u);
+        packed_sync_(vq, (uint16_t)((head_pos + 1u) % size), total - 1u);
         avps_packed_publish_used_(vq, head_pos, head_flags);
     }
     if (avps_vq_journal_on_(vq)) {
@@ -472,28 +497,6 @@ void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, ui
     }
 }
 
-/* Clean and log ring positions [pos, pos + count), in at most two runs. */
-void avps_packed_sync_(const struct avps_vq *vq, uint16_t pos, uint32_t count)
-{
-    uint32_t at = pos;
-    uint32_t left = (count > vq->size) ? vq->size : count;
-
-    if ((vq->caps & (AVPS_VQ_CAP_CLEAN | AVPS_VQ_CAP_DIRTY)) == 0u) {
-        return;
-    }
-    while (left > 0u) {
-        uint32_t run = (uint32_t)vq->size - at;
-
-        if (run > left) {
-            run = left;
-        }
-        avps_vq_clean_(vq, &ring_(vq)[at], 16u * (uint64_t)run);
-        avps_vq_dirty_(vq, vq->ring_gpa[AVPS_VQ_AREA_DESC] + (16u * (uint64_t)at),
-                       16u * (uint64_t)run);
-        left -= run;
-        at = 0;
-    }
-}
 
 
 static inline bool packed_need_event_(uint16_t event, uint16_t new_idx, uint16_t old_idx)

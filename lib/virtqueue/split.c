@@ -222,7 +222,7 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
     if (lim > ((uint32_t)size - vq->inflight)) {
         lim = (uint32_t)size - vq->inflight;
     }
-    for (; got < lim; got++, req++) {
+    for (; got < lim; got++) {
         struct avps_vq_slot *slot;
         struct avps_vring_desc raw;
         uint64_t addr;
@@ -271,6 +271,7 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
             req->wr_len = 0u;
             slot->wr_len = 0u;
         }
+        req++;
     }
     vq->last_avail = (uint16_t)(start + got);
     vq->pop_seq = (uint16_t)(seq0 + got);

@@ -297,7 +297,6 @@ int avps_packed_pop_n_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n)
 int avps_packed_resubmit_one_(struct avps_vq *vq, struct avps_vq_req *req, bool skip,
                               uint16_t id, uint16_t ndesc);
 void avps_packed_push_n_(struct avps_vq *vq, const struct avps_vq_used *used, uint32_t n);
-void avps_packed_sync_(const struct avps_vq *vq, uint16_t pos, uint32_t count);
 uint16_t avps_packed_fill_used_(struct avps_vq *vq, uint16_t id, uint32_t len, uint16_t ndesc);
 void avps_packed_publish_used_(struct avps_vq *vq, uint16_t pos, uint16_t flags);
 bool avps_packed_need_notify_(struct avps_vq *vq);
