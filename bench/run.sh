@@ -239,6 +239,10 @@ bash "$top/bench/size.sh" >"$out/size.md" 2>"$out/size.err" || { cat "$out/size.
   if [ -s "$vn_section" ]; then
     echo
     cat "$vn_section"
+    if [ -f "$top/bench/vhost-net-analysis.md" ] && ! grep -q '^### Reading the vhost-net table' "$vn_section"; then
+      echo
+      cat "$top/bench/vhost-net-analysis.md"
+    fi
   fi
 } >"$report"
 
