@@ -205,7 +205,6 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
         lim = (uint32_t)size - vq->inflight_desc;
     }
     for (; got < lim; got++) {
-        struct avps_vq_slot *slot;
         struct avps_pvirtq_desc raw;
         uint64_t addr;
         uint32_t len;
@@ -233,26 +232,9 @@ static int packed_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t 
             packed_journal_desc_(vq, 0u, &raw, f);
             vq->jr->taken(vq->jr_ctx, id, 1u);
         }
-        req->seg[0].base = &win_hva[addr - win_addr];
-        req->seg[0].gpa = addr;
-        req->seg[0].len = len;
-        req->id = id;
-        slot = &slots[id];
-        slot->ndesc = 1u;
-        slot->seq = (uint16_t)((uint16_t)(seq0 + got) & seq_on);
-        if ((f & AVPS_VRING_DESC_F_WRITE) != 0u) {
-            req->n_rd = 0u;
-            req->n_wr = 1u;
-            req->rd_len = 0u;
-            req->wr_len = len;
-            slot->wr_len = len;
-        } else {
-            req->n_rd = 1u;
-            req->n_wr = 0u;
-            req->rd_len = len;
-            req->wr_len = 0u;
-            slot->wr_len = 0u;
-        }
+        avps_vq_fill_one_(req, &slots[id], id, &win_hva[addr - win_addr], addr, len,
+                          (f & AVPS_VRING_DESC_F_WRITE) != 0u,
+                          (uint16_t)((uint16_t)(seq0 + got) & seq_on));
         if (++pos == size) {
             pos = 0;
             avail_bits ^= (uint16_t)(AVPS_VRING_PACKED_DESC_F_AVAIL | AVPS_VRING_PACKED_DESC_F_USED);

@@ -223,7 +223,6 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
         lim = (uint32_t)size - vq->inflight;
     }
     for (; got < lim; got++) {
-        struct avps_vq_slot *slot;
         struct avps_vring_desc raw;
         uint64_t addr;
         uint32_t len;
@@ -251,26 +250,9 @@ static int split_tight_(struct avps_vq *vq, struct avps_vq_req *reqs, uint32_t n
         if (jr != NULL) {
             jr->taken(vq->jr_ctx, h, 1u);
         }
-        req->seg[0].base = &win_hva[addr - win_addr];
-        req->seg[0].gpa = addr;
-        req->seg[0].len = len;
-        req->id = h;
-        slot = &slots[h];
-        slot->ndesc = 1u;
-        slot->seq = (uint16_t)((uint16_t)(seq0 + got) & seq_on);
-        if ((flags & AVPS_VRING_DESC_F_WRITE) != 0u) {
-            req->n_rd = 0u;
-            req->n_wr = 1u;
-            req->rd_len = 0u;
-            req->wr_len = len;
-            slot->wr_len = len;
-        } else {
-            req->n_rd = 1u;
-            req->n_wr = 0u;
-            req->rd_len = len;
-            req->wr_len = 0u;
-            slot->wr_len = 0u;
-        }
+        avps_vq_fill_one_(req, &slots[h], h, &win_hva[addr - win_addr], addr, len,
+                          (flags & AVPS_VRING_DESC_F_WRITE) != 0u,
+                          (uint16_t)((uint16_t)(seq0 + got) & seq_on));
         req++;
     }
     vq->last_avail = (uint16_t)(start + got);

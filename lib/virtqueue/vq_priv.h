@@ -221,6 +221,33 @@ static inline int avps_vq_take_slot_(struct avps_vq *vq, struct avps_vq_req *req
     return 1;
 }
 
+/* The tight loops' fill for one single direct descriptor inside the window:
+ * the request (one segment) and the in-flight record of buffer id. */
+static inline void avps_vq_fill_one_(struct avps_vq_req *req, struct avps_vq_slot *slot,
+                                     uint16_t id, uint8_t *hva, uint64_t addr, uint32_t len,
+                                     bool write, uint16_t seq)
+{
+    req->seg[0].base = hva;
+    req->seg[0].gpa = addr;
+    req->seg[0].len = len;
+    req->id = id;
+    slot->ndesc = 1u;
+    slot->seq = seq;
+    if (write) {
+        req->n_rd = 0u;
+        req->n_wr = 1u;
+        req->rd_len = 0u;
+        req->wr_len = len;
+        slot->wr_len = len;
+    } else {
+        req->n_rd = 1u;
+        req->n_wr = 0u;
+        req->rd_len = len;
+        req->wr_len = 0u;
+        slot->wr_len = 0u;
+    }
+}
+
 /* avps_vq_pop_n() may take single direct descriptors in its tight loop: the
  * queue has a translation window granted both ways and no cache maintenance
  * to do on reads. */
