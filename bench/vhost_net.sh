@@ -4,6 +4,7 @@
 #
 #   bash bench/vhost_net.sh [--runs N] [--secs S] [--mem huge|nohuge] [--smoke]
 #                           [--out FILE] [--report bench/report.md] [--build DIR]
+#                           [--dir deq|enq]   (one direction only: a spot check)
 #
 # Driver: one dpdk-testpmd with a net_virtio_user port, forwarding lcore on
 # CPU 0 (its main lcore on CPU 1). Backends (forwarding/poll loop on CPU 1):
@@ -33,6 +34,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 runs=5
 secs=5
+only_dir=""
 mem=huge
 smoke=0
 build="$top/build-bench"
@@ -48,7 +50,8 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --report) report=$2; shift ;;
     --build) build=$2; shift ;;
-    *) echo "usage: bench/vhost_net.sh [--runs N] [--secs S] [--mem huge|nohuge] [--smoke] [--out FILE] [--report FILE] [--build DIR]"; exit 2 ;;
+    --dir) only_dir=$2; shift ;;
+    *) echo "usage: bench/vhost_net.sh [--runs N] [--secs S] [--mem huge|nohuge] [--smoke] [--out FILE] [--report FILE] [--build DIR] [--dir deq|enq]"; exit 2 ;;
   esac
   shift
 done
@@ -222,6 +225,7 @@ layouts=(split packed)
 frames=(64 1500)
 bes=(A Ai B Bp)
 if [ "$smoke" = 1 ]; then layouts=(split); frames=(64); fi
+[ -n "$only_dir" ] && dirs=("$only_dir")
 echo -e "dir\tlayout\tframe\tbackend\trun\tmpps\tc2c_ns\tforeign_pct\tattempts" >"$raw"
 for dir in "${dirs[@]}"; do
   for layout in "${layouts[@]}"; do
