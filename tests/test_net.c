@@ -2280,6 +2280,537 @@ static void in_order_tx_malformed(bool packed)
 static void test_net_in_order_tx_malformed_chain_breaks_queue_split(void **s) { (void)s; in_order_tx_malformed(false); }
 static void test_net_in_order_tx_malformed_chain_breaks_queue_packed(void **s) { (void)s; in_order_tx_malformed(true); }
 
+/* ---- tests: receive buffers taken ahead (avps_vq_pop_n) ----------------------------- */
+
+/* Whether nf_combo() gives the port translation windows, so that the engine's
+ * tight loop (one direct descriptor inside the window) takes the batches. */
+static bool ahead_window;
+
+/* Device and driver with MRG_RXBUF and IN_ORDER as asked. */
+static struct netfix *nf_combo(bool packed, bool in_order, bool mrg)
+{
+    const uint64_t want = (mrg ? NF(MRG_RXBUF) : 0) | (in_order ? F_BIT(IN_ORDER) : 0);
+    struct netfix *f = nf_make(packed, NF(MRG_RXBUF), 1, 0, false);
+
+    avps_posix_set_window(&f->g, ahead_window); /* the queues are not enabled yet */
+    nf_start(f, want);
+
+    assert_int_equal((avps_dev_features(f->dev) & F_BIT(IN_ORDER)) != 0, in_order);
+    assert_int_equal((avps_dev_features(f->dev) & NF(MRG_RXBUF)) != 0, mrg);
+    return f;
+}
+
+/* One receive buffer of n device-writable pieces of piece bytes each, in one
+ * stretch of guest memory (filled with 0xee like nf_post()). */
+static int nf_post_pieces(struct netfix *f, uint32_t piece, unsigned int n)
+{
+    static struct rd_buf b[AVPS_NET_RX_SEGS + 1];
+    struct rd_queue *q = &f->q[0];
+    uint64_t gpa = rd_alloc(q, piece * n);
+    int id;
+
+    assert_true(gpa != 0 && n <= AVPS_NET_RX_SEGS + 1);
+    memset(gptr(f, gpa, piece * n), 0xee, piece * n);
+    for (unsigned int i = 0; i < n; i++)
+        b[i] = (struct rd_buf){gpa + (uint64_t)piece * i, piece, true};
+    id = rd_add(q, b, n, 0);
+    assert_true(id >= 0);
+    f->rx_gpa[0][id] = gpa;
+    return id;
+}
+
+/* Watches receive queue 0 through the engine's journal: every buffer it hands
+ * out (id), with how many of the watched buffers held a frame at that moment
+ * (a written buffer's first byte is no longer nf_post()'s 0xee), and the
+ * used-ring updates. Buffers taken before any frame is written were taken
+ * ahead, together. */
+struct takelog {
+    struct netfix *f;
+    const int *watch;
+    unsigned int nwatch;
+    unsigned int n;
+    int updates;
+    uint16_t id[2 * QSIZE];
+    uint8_t written[2 * QSIZE];
+};
+
+static void tl_taken(void *c, uint16_t id, uint16_t ndesc)
+{
+    struct takelog *tl = c;
+    unsigned int w = 0;
+
+    (void)ndesc;
+    for (unsigned int i = 0; i < tl->nwatch; i++) {
+        if (*(const uint8_t *)gptr(tl->f, tl->f->rx_gpa[0][tl->watch[i]], 1) != 0xee)
+            w++;
+    }
+    assert_true(tl->n < 2 * QSIZE);
+    tl->id[tl->n] = id;
+    tl->written[tl->n] = (uint8_t)w;
+    tl->n++;
+}
+static void tl_end(void *c, const struct avps_vq_used *u, size_t n, uint16_t idx, uint8_t wrap)
+{
+    struct takelog *tl = c;
+
+    (void)u, (void)n, (void)idx, (void)wrap;
+    tl->updates++;
+}
+static const struct avps_vq_journal tl_ops = {pc_desc, tl_taken, pc_abort, pc_begin, tl_end,
+                                              pc_fetch};
+
+static void tl_attach(struct netfix *f, struct takelog *tl, const int *watch, unsigned int nwatch)
+{
+    memset(tl, 0, sizeof *tl);
+    tl->f = f;
+    tl->watch = watch;
+    tl->nwatch = nwatch;
+    assert_int_equal(avps_vq_set_journal(avps_dev_vq(f->dev, 0), &tl_ops, tl), AVPS_OK);
+}
+
+/* Takes [from, from + n) were ids[0..n), each with `written` frames written. */
+static void expect_taken(const struct takelog *tl, unsigned int from, const int *ids,
+                         unsigned int n, unsigned int written)
+{
+    assert_true(from + n <= tl->n);
+    for (unsigned int i = 0; i < n; i++) {
+        assert_int_equal(tl->id[from + i], ids[i]);
+        assert_int_equal(tl->written[from + i], written);
+    }
+}
+
+/* A burst of AVPS_NET_RX_BURST small frames takes its 32 buffers with one
+ * avps_vq_pop_n() (all handed out before the first frame is written) and
+ * returns them with one update; avps_net_rx() takes one. */
+static void rx_ahead_batch(bool packed, bool in_order, bool mrg)
+{
+    struct netfix *f = nf_combo(packed, in_order, mrg);
+    struct avps_net_rx_frame fr[AVPS_NET_RX_BURST];
+    uint32_t lens[AVPS_NET_RX_BURST];
+    int id[AVPS_NET_RX_BURST + 2];
+    struct takelog tl;
+
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+        lens[i] = 60 + i;
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST + 2; i++)
+        id[i] = nf_post(f, 0, 1526);
+    bf_make(fr, lens, AVPS_NET_RX_BURST, dev_mac);
+    tl_attach(f, &tl, id, AVPS_NET_RX_BURST + 2);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, AVPS_NET_RX_BURST), AVPS_NET_RX_BURST);
+    assert_int_equal(tl.n, AVPS_NET_RX_BURST);
+    expect_taken(&tl, 0, id, AVPS_NET_RX_BURST, 0);
+    assert_int_equal(tl.updates, 1);
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+        expect_rx_frame(f, id[i], &fr[i]);
+    assert_int_equal(f->pairs[0].rx_nready, 0);
+    assert_int_equal(f->pairs[0].rx_nheld, 0);
+    /* one frame, one buffer: the last one stays in the ring */
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr[3].data, fr[3].len), 1);
+    expect_taken(&tl, AVPS_NET_RX_BURST, &id[AVPS_NET_RX_BURST], 1, AVPS_NET_RX_BURST);
+    assert_int_equal(tl.n, AVPS_NET_RX_BURST + 1);
+    expect_rx_frame(f, id[AVPS_NET_RX_BURST], &fr[3]);
+    expect_no_used(f, 0);
+    assert_int_equal(rd_outstanding(&f->q[0]), 1);
+    assert_int_equal(f->net.stats.rx_packets, AVPS_NET_RX_BURST + 1);
+    assert_int_equal(f->q[0].bad_used, 0);
+    assert_int_equal(avps_dev_guest_errors(f->dev), 0);
+    nf_free(f);
+}
+
+/* Buffers taken for frames that then needed none (refused before any buffer
+ * is looked at) stay with the pair, and the next call uses them first, in the
+ * order the ring gave them, before it takes more. */
+static void rx_ahead_leftovers(bool packed, bool in_order, bool mrg)
+{
+    struct netfix *f = nf_combo(packed, in_order, mrg);
+    const uint32_t lens[8] = {100, 101, 102, 103, 104, 0, 0, 0}; /* 5..7: no bytes */
+    const uint32_t lens2[4] = {200, 201, 202, 203};
+    struct avps_net_rx_frame fr[8], fr2[4];
+    struct takelog tl;
+    int id[10];
+
+    for (int i = 0; i < 10; i++)
+        id[i] = nf_post(f, 0, 1526);
+    bf_make(fr, lens, 8, dev_mac);
+    tl_attach(f, &tl, id, 10);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 8), 8);
+    assert_int_equal(tl.n, 8);
+    expect_taken(&tl, 0, id, 8, 0);
+    for (int i = 0; i < 5; i++)
+        expect_rx_frame(f, id[i], &fr[i]);
+    expect_no_used(f, 0);
+    assert_int_equal(f->net.stats.rx_dropped, 3);
+    assert_int_equal(f->pairs[0].rx_nready, 3);
+    assert_int_equal(f->pairs[0].rx_nheld, 0);
+    /* the next burst: the three taken ahead, then one more from the ring */
+    bf_make(fr2, lens2, 4, dev_mac);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr2, 4), 4);
+    assert_int_equal(tl.n, 9);
+    expect_taken(&tl, 8, &id[8], 1, 8);
+    for (int i = 0; i < 4; i++)
+        expect_rx_frame(f, id[5 + i], &fr2[i]);
+    expect_no_used(f, 0);
+    assert_int_equal(f->pairs[0].rx_nready, 0);
+    assert_int_equal(rd_outstanding(&f->q[0]), 1);
+    assert_int_equal(f->net.stats.rx_packets, 9);
+    assert_int_equal(f->net.stats.rx_no_buffers, 0);
+    assert_int_equal(f->q[0].bad_used, 0);
+    nf_free(f);
+}
+
+/* Mangle: a buffer the device cannot use in the middle of buffers taken ahead
+ * together is refused when a frame reaches it, exactly as when taken alone:
+ * used with length 0 in its place, counted and reported once. Without
+ * MRG_RXBUF it is readable; with it, shorter than the header (§5.1.6.3.1), in
+ * the middle of a frame's gather: with IN_ORDER the buffers held before it go
+ * back first (unused), without it they stay for the frame. */
+static void rx_ahead_bad_single(bool packed, bool in_order)
+{
+    struct netfix *f = nf_combo(packed, in_order, false);
+    const uint32_t lens[4] = {60, 61, 62, 63};
+    const struct rd_buf empty = {rd_alloc(&f->q[0], 16), 0, true};
+    struct avps_net_rx_frame fr[4];
+    struct takelog tl;
+    int id[6];
+
+    bf_make(fr, lens, 4, dev_mac);
+    id[0] = nf_post(f, 0, 200);
+    id[1] = nf_post(f, 0, 200);
+    id[2] = rd_add_simple(&f->q[0], 16, 0, 0); /* readable */
+    id[3] = nf_post(f, 0, 200);
+    id[4] = rd_add(&f->q[0], &empty, 1, 0); /* writable, no bytes */
+    id[5] = nf_post(f, 0, 200);
+    assert_true(id[2] >= 0 && id[4] >= 0);
+    tl_attach(f, &tl, (const int[]){id[0], id[1], id[3], id[5]}, 4);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 4), 4);
+    assert_int_equal(tl.n, 6);
+    expect_taken(&tl, 0, id, 4, 0); /* one batch, the readable one in it */
+    expect_taken(&tl, 4, &id[4], 2, 3);
+    assert_int_equal(tl.updates, 1);
+    expect_rx_frame(f, id[0], &fr[0]);
+    expect_rx_frame(f, id[1], &fr[1]);
+    expect_used(f, 0, id[2], 0);
+    expect_rx_frame(f, id[3], &fr[2]);
+    expect_used(f, 0, id[4], 0);
+    expect_rx_frame(f, id[5], &fr[3]);
+    expect_no_used(f, 0);
+    assert_int_equal(f->net.stats.rx_bad_buffers, 2);
+    assert_int_equal(f->g.reports[EV_REQ], 2);
+    assert_int_equal(f->g.last_report_a, (unsigned int)id[4]);
+    assert_int_equal(f->g.last_report_b, 0); /* no readable bytes */
+    assert_int_equal(f->net.stats.rx_packets, 4);
+    assert_int_equal(f->q[0].bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+
+static void rx_ahead_bad_mrg(bool packed, bool in_order)
+{
+    struct netfix *f = nf_combo(packed, in_order, true);
+    const uint32_t lens[4] = {1000, 100, 101, 102};
+    struct avps_net_rx_frame fr[4];
+    struct takelog tl;
+    int id[9];
+
+    bf_make(fr, lens, 4, dev_mac);
+    for (int i = 0; i < 9; i++)
+        id[i] = nf_post(f, 0, i == 2 ? 11 : 400); /* 2: shorter than the header */
+    tl_attach(f, &tl, id, 9);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 4), 4);
+    assert_int_equal(tl.updates, 1);
+    expect_taken(&tl, 0, id, 4, 0); /* one batch, the bad one in it */
+    if (in_order) {
+        const int f0[3] = {id[3], id[4], id[5]};
+
+        /* 0 and 1 were held for frame 0: back first, unused, then 2; frame 0
+         * gathers anew from 3 on */
+        assert_int_equal(tl.n, 9);
+        expect_taken(&tl, 4, &id[4], 4, 0);
+        expect_taken(&tl, 8, &id[8], 1, 5);
+        expect_used(f, 0, id[0], 0);
+        expect_used(f, 0, id[1], 0);
+        expect_used(f, 0, id[2], 0);
+        expect_rx_mrg(f, f0, 3, 400, &fr[0]);
+        for (int i = 1; i < 4; i++)
+            expect_rx_mrg(f, &id[5 + i], 1, 400, &fr[i]);
+    } else {
+        const int f0[3] = {id[0], id[1], id[3]};
+
+        /* only 2 goes back; frame 0 keeps 0 and 1 and goes on with 3 */
+        assert_int_equal(tl.n, 7);
+        expect_taken(&tl, 4, &id[4], 3, 3);
+        expect_used(f, 0, id[2], 0);
+        expect_rx_mrg(f, f0, 3, 400, &fr[0]);
+        for (int i = 1; i < 4; i++)
+            expect_rx_mrg(f, &id[3 + i], 1, 400, &fr[i]);
+        assert_int_equal(rd_outstanding(&f->q[0]), 2);
+    }
+    expect_no_used(f, 0);
+    assert_int_equal(f->net.stats.rx_bad_buffers, 1);
+    assert_int_equal(f->g.reports[EV_REQ], 1);
+    assert_int_equal(f->g.last_report_a, (unsigned int)id[2]);
+    assert_int_equal(f->g.last_report_b, 0); /* no readable bytes */
+    assert_int_equal(f->net.stats.rx_packets, 4);
+    assert_int_equal(f->pairs[0].rx_nheld + f->pairs[0].rx_nready, 0);
+    assert_int_equal(f->q[0].bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+
+/* A chain of more pieces than its share of the free segments ends the batch
+ * before it; then it is taken alone, with all of them, and the batch goes on
+ * behind it. A chain that fits the empty pool but not what is held keeps the
+ * frame from being delivered (the held buffer serves the next frame); one
+ * that fits no pool is returned unused. */
+static void rx_ahead_long_chain(bool packed, bool in_order, bool mrg)
+{
+    struct netfix *f = nf_combo(packed, in_order, mrg);
+    struct avps_net_rx_frame fr[AVPS_NET_RX_BURST];
+    uint32_t lens[AVPS_NET_RX_BURST];
+    int id[AVPS_NET_RX_BURST];
+    struct takelog tl;
+    int big, g[3];
+
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++) {
+        lens[i] = i == 5 ? 1000 : 60 + i;
+        id[i] = i == 5 ? nf_post_pieces(f, 400, 3) : nf_post(f, 0, 1526);
+    }
+    bf_make(fr, lens, AVPS_NET_RX_BURST, dev_mac);
+    tl_attach(f, &tl, id, AVPS_NET_RX_BURST);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, AVPS_NET_RX_BURST), AVPS_NET_RX_BURST);
+    /* 32 buffers share 64 segments: 2 each, and 5 has 3 pieces */
+    assert_int_equal(tl.n, AVPS_NET_RX_BURST);
+    expect_taken(&tl, 0, id, 5, 0);
+    expect_taken(&tl, 5, &id[5], 1, 5);
+    expect_taken(&tl, 6, &id[6], AVPS_NET_RX_BURST - 6, 6);
+    assert_int_equal(tl.updates, 1);
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+        expect_rx_frame(f, id[i], &fr[i]); /* 5 over its three pieces */
+    /* fits the empty pool (64 pieces of 16: 1024 bytes) but not next to a
+     * held buffer: frame 0 is refused, the held buffer takes frame 1; then the
+     * long chain alone takes frame 0 */
+    g[0] = nf_post(f, 0, 400);
+    big = nf_post_pieces(f, 16, AVPS_NET_RX_SEGS);
+    g[1] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr + 5, 2), 2);
+    assert_int_equal(f->net.stats.rx_dropped, 1);
+    expect_rx_frame(f, g[0], &fr[6]);
+    expect_no_used(f, 0);
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr[5].data, fr[5].len), 1);
+    expect_rx_frame(f, big, &fr[5]);
+    assert_int_equal(avps_net_rx(&f->net, 0, NULL, fr[7].data, fr[7].len), 1);
+    expect_rx_frame(f, g[1], &fr[7]);
+    /* more pieces than the pool has segments: returned unused in its place */
+    big = nf_post_pieces(f, 16, AVPS_NET_RX_SEGS + 1);
+    g[1] = nf_post(f, 0, 400);
+    g[2] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr + 8, 2), 2);
+    expect_used(f, 0, big, 0);
+    expect_rx_frame(f, g[1], &fr[8]);
+    expect_rx_frame(f, g[2], &fr[9]);
+    assert_int_equal(f->net.stats.rx_bad_buffers, 1);
+    assert_int_equal(f->g.last_report_b, AVPS_NET_RX_SEGS);
+    assert_int_equal(f->net.stats.rx_packets, AVPS_NET_RX_BURST + 5);
+    assert_int_equal(f->q[0].bad_used, 0);
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+
+/* With MRG_RXBUF: a frame longer than AVPS_NET_RX_BUFS buffers hold fills the
+ * pool and no more (the last batch is cut to the room left), is refused, and
+ * the held buffers serve the frames after it; the same when the buffers'
+ * pieces fill AVPS_NET_RX_SEGS first. */
+static void rx_ahead_pool_full(bool packed, bool in_order)
+{
+    struct netfix *f = nf_combo(packed, in_order, true);
+    struct avps_net_rx_frame fr[20];
+    uint32_t lens[20];
+    struct takelog tl;
+    static int id[100];
+
+    lens[0] = 2000; /* 126 buffers of 16 bytes */
+    for (int i = 1; i < 20; i++)
+        lens[i] = 100; /* 7 each */
+    bf_make(fr, lens, 20, dev_mac);
+    for (int i = 0; i < 100; i++)
+        id[i] = nf_post(f, 0, 16);
+    tl_attach(f, &tl, id, 100);
+    /* frame 0 holds 20 + 20 + 20 + 4 buffers and is refused; frames 1..14 take
+     * 7 each, in order; frame 15 finds two */
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 20), 15);
+    expect_taken(&tl, 0, id, AVPS_NET_RX_BUFS, 0);
+    assert_int_equal(tl.written[AVPS_NET_RX_BUFS], AVPS_NET_RX_BUFS - 1);
+    assert_int_equal(tl.n, 100);
+    for (int k = 1; k < 15; k++)
+        expect_rx_mrg(f, &id[7 * (k - 1)], 7, 16, &fr[k]);
+    expect_no_used(f, 0);
+    assert_int_equal(f->net.stats.rx_dropped, 1);
+    assert_int_equal(f->net.stats.rx_packets, 14);
+    assert_int_equal(f->net.stats.rx_no_buffers, 1);
+    assert_int_equal(f->pairs[0].rx_nheld, 2);
+    assert_int_equal(f->pairs[0].rx_nready, 0);
+    assert_int_equal(f->q[0].bad_used, 0);
+    nf_free(f);
+
+    /* buffers of two pieces: 32 of them fill the segments */
+    f = nf_combo(packed, in_order, true);
+    for (int i = 0; i < 60; i++)
+        id[i] = nf_post_pieces(f, 8, 2);
+    tl_attach(f, &tl, id, 60);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 20), 9);
+    expect_taken(&tl, 0, id, AVPS_NET_RX_SEGS / 2, 0);
+    assert_int_equal(tl.written[AVPS_NET_RX_SEGS / 2], 4 * 7); /* frames 1..4 */
+    for (int k = 1; k < 9; k++)
+        expect_rx_mrg(f, &id[7 * (k - 1)], 7, 16, &fr[k]);
+    expect_no_used(f, 0);
+    assert_int_equal(f->net.stats.rx_dropped, 1);
+    assert_int_equal(f->net.stats.rx_packets, 8);
+    assert_int_equal(f->pairs[0].rx_nheld, 4);
+    assert_int_equal(f->q[0].bad_used, 0);
+    nf_free(f);
+}
+
+/* Buffers held and taken ahead are forgotten with the queue (queue reset) and
+ * with the device (reset): the pool is whole again, and with IN_ORDER the
+ * fresh ring is used in order. */
+static void rx_ahead_reset(bool packed, bool in_order, bool mrg)
+{
+    struct netfix *f = nf_combo(packed, in_order, mrg);
+    /* without MRG_RXBUF 1 is held (too long for its buffer) and 2 taken ahead;
+     * with it 1 and 2 are taken ahead */
+    const uint32_t lens[3] = {100, mrg ? 0 : 400, 0};
+    struct avps_net_rx_frame fr[AVPS_NET_RX_BURST];
+    uint32_t l32[AVPS_NET_RX_BURST];
+    int id[AVPS_NET_RX_BURST];
+    struct takelog tl;
+
+    for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+        l32[i] = 70 + i;
+    for (int round = 0; round < 2; round++) {
+        const struct avps_net_pair *pp = &f->pairs[0];
+
+        bf_make(fr, lens, 3, dev_mac);
+        for (int i = 0; i < 4; i++)
+            id[i] = nf_post(f, 0, 300);
+        assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 3), 3);
+        expect_rx_frame(f, id[0], &fr[0]);
+        if (mrg) {
+            assert_int_equal(pp->rx_nheld, 0);
+            assert_int_equal(pp->rx_nready, 2);
+        } else {
+            assert_int_equal(pp->rx_nheld, 1);
+            assert_int_equal(pp->rx_nready, 1);
+        }
+        expect_no_used(f, 0);
+        if (round == 0) {
+            nf_requeue(f, 0);
+        } else {
+            assert_int_equal(avps_dev_set_status(f->dev, 0), AVPS_OK);
+            assert_int_equal(pp->rx_nheld + pp->rx_nready + pp->rx_first + pp->rx_segs_used, 0);
+            for (unsigned int i = 0; i < f->nq; i++)
+                rd_fini(&f->q[i]);
+            nf_start(f, (mrg ? NF(MRG_RXBUF) : 0) | (in_order ? F_BIT(IN_ORDER) : 0));
+        }
+        assert_int_equal(pp->rx_nheld + pp->rx_nready + pp->rx_first + pp->rx_segs_used, 0);
+        /* the whole pool again: a full burst taken together, in ring order */
+        for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+            id[i] = nf_post(f, 0, 300);
+        bf_make(fr, l32, AVPS_NET_RX_BURST, dev_mac);
+        tl_attach(f, &tl, id, AVPS_NET_RX_BURST);
+        assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, AVPS_NET_RX_BURST),
+                         AVPS_NET_RX_BURST);
+        assert_int_equal(tl.n, AVPS_NET_RX_BURST);
+        expect_taken(&tl, 0, id, AVPS_NET_RX_BURST, 0);
+        for (unsigned int i = 0; i < AVPS_NET_RX_BURST; i++)
+            expect_rx_frame(f, id[i], &fr[i]);
+        expect_no_used(f, 0);
+        assert_int_equal(f->q[0].bad_used, 0);
+        assert_int_equal(avps_vq_set_journal(avps_dev_vq(f->dev, 0), NULL, NULL), AVPS_OK);
+    }
+    assert_false(avps_dev_needs_reset(f->dev));
+    nf_free(f);
+}
+
+/* Mangle: a malformed chain met when the pool takes more buffers for a frame
+ * that holds one already. Without IN_ORDER the engine returns it at once
+ * (length 0) and the frame goes on behind it; with IN_ORDER it cannot go back
+ * ahead of the held buffer, so the queue breaks (NEEDS_RESET) and the frame
+ * is dropped, counted. */
+static void rx_ahead_malformed(bool packed, bool in_order, bool mrg)
+{
+    struct netfix *f;
+    const uint32_t lens[1] = {1000};
+    struct avps_net_rx_frame fr[1];
+    int id[4];
+
+    if (!mrg)
+        return; /* a frame waits with a buffer held only with MRG_RXBUF */
+    f = nf_combo(packed, in_order, mrg);
+    bf_make(fr, lens, 1, dev_mac);
+    id[0] = nf_post(f, 0, 400);
+    assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), 0);
+    assert_int_equal(f->pairs[0].rx_nheld, 1);
+    id[1] = nf_post(f, 0, 400);
+    nf_mangle_last_addr(f, 0);
+    id[2] = nf_post(f, 0, 400);
+    id[3] = nf_post(f, 0, 400);
+    if (in_order) {
+        assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), AVPS_E_STATE);
+        assert_true(avps_dev_needs_reset(f->dev));
+        expect_no_used(f, 0);
+        assert_int_equal(f->net.stats.rx_dropped, 1);
+        assert_int_equal(f->net.stats.rx_packets, 0);
+    } else {
+        const int ids[3] = {id[0], id[2], id[3]};
+
+        assert_int_equal(avps_net_rx_burst(&f->net, 0, fr, 1), 1);
+        expect_used(f, 0, id[1], 0);
+        expect_rx_mrg(f, ids, 3, 400, &fr[0]);
+        assert_int_equal(f->g.reports[AVPS_EV_CHAIN_DROPPED], 1);
+        assert_false(avps_dev_needs_reset(f->dev));
+        assert_int_equal(f->net.stats.rx_packets, 1);
+    }
+    assert_int_equal(f->net.stats.rx_no_buffers, 1);
+    nf_free(f);
+}
+
+/* Every case with and without IN_ORDER, with and without MRG_RXBUF, with and
+ * without translation windows. */
+static void rx_ahead_all(bool packed, void (*fn)(bool, bool, bool))
+{
+    for (int c = 0; c < 8; c++) {
+        ahead_window = (c & 4) != 0;
+        fn(packed, (c & 1) != 0, (c & 2) != 0);
+    }
+    ahead_window = false;
+}
+static void rx_ahead_bad(bool packed, bool in_order, bool mrg)
+{
+    if (mrg)
+        rx_ahead_bad_mrg(packed, in_order);
+    else
+        rx_ahead_bad_single(packed, in_order);
+}
+static void rx_ahead_full(bool packed, bool in_order, bool mrg)
+{
+    if (mrg)
+        rx_ahead_pool_full(packed, in_order); /* a frame over many buffers needs MRG_RXBUF */
+}
+static void test_net_rx_burst_ahead_one_batch_split(void **s) { (void)s; rx_ahead_all(false, rx_ahead_batch); }
+static void test_net_rx_burst_ahead_one_batch_packed(void **s) { (void)s; rx_ahead_all(true, rx_ahead_batch); }
+static void test_net_rx_burst_ahead_leftovers_first_split(void **s) { (void)s; rx_ahead_all(false, rx_ahead_leftovers); }
+static void test_net_rx_burst_ahead_leftovers_first_packed(void **s) { (void)s; rx_ahead_all(true, rx_ahead_leftovers); }
+static void test_net_rx_burst_ahead_bad_buffer_split(void **s) { (void)s; rx_ahead_all(false, rx_ahead_bad); }
+static void test_net_rx_burst_ahead_bad_buffer_packed(void **s) { (void)s; rx_ahead_all(true, rx_ahead_bad); }
+static void test_net_rx_burst_ahead_long_chain_split(void **s) { (void)s; rx_ahead_all(false, rx_ahead_long_chain); }
+static void test_net_rx_burst_ahead_long_chain_packed(void **s) { (void)s; rx_ahead_all(true, rx_ahead_long_chain); }
+static void test_net_rx_burst_ahead_pool_full_split(void **s) { (void)s; rx_ahead_all(false, rx_ahead_full); }
+static void test_net_rx_burst_ahead_pool_full_packed(void **s) { (void)s; rx_ahead_all(true, rx_ahead_full); }
+static void test_net_rx_burst_ahead_malformed_chain_split(void **s) { (void)s; rx_ahead_all(false, rx_ahead_malformed); }
+static void test_net_rx_burst_ahead_malformed_chain_packed(void **s) { (void)s; rx_ahead_all(true, rx_ahead_malformed); }
+static void test_net_rx_burst_ahead_reset_forgets_split(void **s) { (void)s; rx_ahead_all(false, rx_ahead_reset); }
+static void test_net_rx_burst_ahead_reset_forgets_packed(void **s) { (void)s; rx_ahead_all(true, rx_ahead_reset); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2345,6 +2876,20 @@ int main(void)
         cmocka_unit_test(test_net_in_order_rx_malformed_chain_breaks_queue_split),
         cmocka_unit_test(test_net_in_order_rx_malformed_chain_breaks_queue_packed),
         cmocka_unit_test(test_net_rx_burst_link_down),
+        cmocka_unit_test(test_net_rx_burst_ahead_one_batch_split),
+        cmocka_unit_test(test_net_rx_burst_ahead_one_batch_packed),
+        cmocka_unit_test(test_net_rx_burst_ahead_leftovers_first_split),
+        cmocka_unit_test(test_net_rx_burst_ahead_leftovers_first_packed),
+        cmocka_unit_test(test_net_rx_burst_ahead_bad_buffer_split),
+        cmocka_unit_test(test_net_rx_burst_ahead_bad_buffer_packed),
+        cmocka_unit_test(test_net_rx_burst_ahead_long_chain_split),
+        cmocka_unit_test(test_net_rx_burst_ahead_long_chain_packed),
+        cmocka_unit_test(test_net_rx_burst_ahead_pool_full_split),
+        cmocka_unit_test(test_net_rx_burst_ahead_pool_full_packed),
+        cmocka_unit_test(test_net_rx_burst_ahead_malformed_chain_split),
+        cmocka_unit_test(test_net_rx_burst_ahead_malformed_chain_packed),
+        cmocka_unit_test(test_net_rx_burst_ahead_reset_forgets_split),
+        cmocka_unit_test(test_net_rx_burst_ahead_reset_forgets_packed),
         cmocka_unit_test(test_6_2_net_in_order_rx_mrg_split),
         cmocka_unit_test(test_6_2_net_in_order_used_each_split),
         cmocka_unit_test(test_6_2_net_in_order_used_each_packed),
