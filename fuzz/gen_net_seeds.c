@@ -47,28 +47,18 @@ static void rx(uint8_t pair, uint8_t nbufs, uint8_t bsize, int offload, uint16_t
     }
 }
 
-/* a receive burst of nfr frames of flen bytes each (nfr * (flen + 1) <= 0xffff),
- * after nbufs buffers of the given size bytes */
-static void rxbs(uint8_t pair, const uint8_t *bsize, uint8_t nbufs, uint8_t nfr, uint8_t flen)
+/* a receive burst of nfr frames of flen bytes each (nfr * (flen + 1) <= 0xffff) */
+static void rxb(uint8_t pair, uint8_t nbufs, uint8_t bsize, uint8_t nfr, uint8_t flen)
 {
     b((uint8_t)(2u | (nbufs << 2) | (pair << 5) | 0x40u));
     for (uint8_t i = 0; i < nbufs; i++)
-        b(bsize[i]);
+        b(bsize);
     w16((uint16_t)(nfr * (flen + 1u)));
     for (uint8_t k = 0; k < nfr; k++) {
         b(flen);
         for (uint8_t i = 0; i < flen; i++)
             b(i < 6 ? 0xff : (uint8_t)(i + k));
     }
-}
-
-static void rxb(uint8_t pair, uint8_t nbufs, uint8_t bsize, uint8_t nfr, uint8_t flen)
-{
-    uint8_t sizes[7];
-
-    for (uint8_t i = 0; i < nbufs; i++)
-        sizes[i] = bsize;
-    rxbs(pair, sizes, nbufs, nfr, flen);
 }
 
 static void misc(uint8_t what) { b((uint8_t)(3u | (what << 2))); }
@@ -114,12 +104,6 @@ static void session(uint16_t fsel, uint8_t setup, int mangle)
     rx(0, 1, 100, 0, 64);
     rxb(0, 7, 10, 5, 64);  /* 7 buffers of 176 bytes, 5 frames: all taken */
     rxb(0, 2, 100, 4, 200); /* 2 buffers, 4 frames: stops at the third */
-    {
-        /* buffers in two pieces and readable ones among those taken ahead */
-        static const uint8_t mixed[7] = {10, 0x85, 0xff, 10, 0x83, 0xff, 10};
-
-        rxbs(0, mixed, 7, 6, 60);
-    }
     misc(5);
 }
 

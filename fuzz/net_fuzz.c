@@ -15,8 +15,7 @@
  *     from §5.1.6.5 expects (VIRTIO_NET_OK or VIRTIO_NET_ERR, used length 1),
  *     or used with length 0 when it has no room for the ack;
  *   - avps_net_rx() returns one of its documented values; no receive buffer is
- *     used beyond its size (a readable one, which §5.1.6.3 does not allow,
- *     only with length 0), whether taken alone or ahead with others;
+ *     used beyond its size, and a delivered frame's num_buffers matches;
  *   - every frame offered is accounted for exactly once: avps_net_rx()'s answer
  *     moves exactly its counter (rx_packets, rx_filtered, rx_dropped or
  *     rx_no_buffers); a burst that took k frames moved rx_packets + rx_filtered
@@ -313,23 +312,16 @@ static void op_rx(uint8_t op, const uint8_t *data, uint32_t n, const uint8_t *si
     int r;
 
     for (unsigned int i = 0; i < nsizes; i++) {
-        const bool readable = sizes[i] == 0xffu;
-        const bool two = !readable && (sizes[i] & 0x80u) != 0u;
-        const uint32_t len = readable ? 16u : 16u * (1u + (sizes[i] & (two ? 0x7fu : 0xffu)));
-        struct rd_buf b[2] = {{rd_alloc(&rq[2u * p], len), len, !readable}};
+        const uint32_t len = 16u * (1u + sizes[i]);
+        struct rd_buf b = {rd_alloc(&rq[2u * p], len), len, true};
         int id;
 
-        if (b[0].gpa == 0u)
+        if (b.gpa == 0u)
             break;
-        if (two) { /* two pieces: a buffer of its own slice of the device's segments */
-            b[0].len = len / 2u;
-            b[1] = (struct rd_buf){b[0].gpa + len / 2u, len / 2u, true};
-        }
-        id = rd_add(&rq[2u * p], b, two ? 2u : 1u, 0);
+        id = rd_add(&rq[2u * p], &b, 1, 0);
         if (id < 0)
             break;
-        /* a readable buffer is never written: returned with length 0 */
-        bufsize[2u * p][id] = readable ? 0u : len;
+        bufsize[2u * p][id] = len;
     }
     memset(&o, 0, sizeof o);
     if ((op & 0x80u) && n >= 10u) {

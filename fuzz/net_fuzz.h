@@ -26,10 +26,8 @@ static const uint8_t nf_feature_bits[16] = {
  *                into two descriptors
  *   op & 3 == 1  control command: u16 n, n readable bytes; (op >> 2) & 3 bytes
  *                of writable room for the ack
- *   op & 3 == 2  receive on pair (op >> 5) & 1: ((op >> 2) & 7) buffers, one
- *                byte each: 0xff a readable buffer of 16 bytes, else with bit 7
- *                16 * (1 + (byte & 0x7f)) bytes in two pieces, else 16 *
- *                (1 + byte) bytes in one; then u16 n and n frame bytes, the
+ *   op & 3 == 2  receive on pair (op >> 5) & 1: ((op >> 2) & 7) buffers of
+ *                16 * (1 + byte) bytes each, then u16 n and n frame bytes, the
  *                first 10 of them an offload (flags, gso_type, hdr_len,
  *                gso_size, csum_start, csum_offset) when op & 0x80; with
  *                op & 0x40 the n bytes are a burst for avps_net_rx_burst():

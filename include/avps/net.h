@@ -47,9 +47,8 @@ extern "C" {
 #define AVPS_VIRTIO_ID_NET 1u     /**< VIRTIO device ID of the network device. */
 #define AVPS_NET_HDR_LEN 12u      /**< Bytes of struct virtio_net_hdr with VERSION_1. */
 #define AVPS_NET_SEGS 64u         /**< Segments one transmit packet may span. */
-#define AVPS_NET_RX_SEGS 64u      /**< Segments of the receive buffers a pair holds. */
-#define AVPS_NET_RX_BUFS 64u      /**< Receive buffers a pair holds: one frame may span
-                                       this many (MRG_RXBUF). */
+#define AVPS_NET_RX_SEGS 64u      /**< Segments of the receive buffers held for one frame. */
+#define AVPS_NET_RX_BUFS 64u      /**< Receive buffers one frame may span (MRG_RXBUF). */
 #define AVPS_NET_RX_BURST 32u     /**< Frames one avps_net_rx_burst() call takes at most. */
 #define AVPS_NET_MAC_TABLE 32u    /**< MAC filter entries kept per kind (beyond: all of that kind pass). */
 /** Largest num_pairs: 2N + 1 queue indices must fit 16 bits (§5.1.4.1 allows
@@ -152,9 +151,7 @@ struct avps_net_pair {
     struct avps_vq_seg txseg[AVPS_NET_SEGS];
     struct avps_vq_seg fseg[AVPS_NET_SEGS];
     uint8_t tx_parked;
-    uint8_t rx_nheld;  /* buffers checked and held for the frame being gathered */
-    uint8_t rx_first;  /* rxheld[rx_first..): the held ones, then the ready ones */
-    uint8_t rx_nready; /* taken from the ring ahead, not checked yet */
+    uint8_t rx_nheld;
     uint16_t rx_segs_used;
     struct avps_vq_seg rxseg[AVPS_NET_RX_SEGS];
     struct avps_vq_req rxheld[AVPS_NET_RX_BUFS];
@@ -294,15 +291,6 @@ int avps_net_rx(struct avps_net *net, uint16_t pair, const struct avps_net_offlo
  * split over two updates; only when the burst's frames and the unusable
  * buffers met on the way need more than AVPS_NET_RX_BUFS used entries does the
  * device publish more than once.
- *
- * Receive buffers are taken from the ring several at a time: when the pair
- * has none ready, as many as the call has frames left (one each; fewer when
- * its pool of AVPS_NET_RX_BUFS buffers and AVPS_NET_RX_SEGS segments has less
- * room). Each is checked (§5.1.6.3) only when a frame reaches it, so refusals,
- * counters and the order of used entries are those of taking them one by
- * one. Buffers taken but not used (the frames left were filtered, refused or
- * needed fewer) stay with the pair and serve the next call first; a queue or
- * device reset forgets them with the ring.
  * @param[in,out] net     Device.
  * @param[in]     pair    Queue pair the backend would like (as for avps_net_rx()).
  * @param[in]     frames  n frames, read only during the call.

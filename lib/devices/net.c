@@ -138,10 +138,7 @@ static void net_pair_forget_(struct avps_net_pair *pp, bool tx, bool rx)
         pp->tx_parked = 0;
     }
     if (rx) {
-        /* The buffers held or taken ahead go with the queue's state. */
         pp->rx_nheld = 0;
-        pp->rx_first = 0;
-        pp->rx_nready = 0;
         pp->rx_segs_used = 0;
     }
 }
@@ -773,57 +770,36 @@ static uint16_t net_rx_pick_(const struct avps_net *net, uint16_t pair)
     return p;
 }
 
-/* The receive pool of a pair. rxheld[rx_first..] holds, in the order the ring
- * gave them, the rx_nheld buffers checked and held for the frame being
- * gathered, then rx_nready buffers taken from the ring ahead of need (several
- * at once) and not looked at yet; rx_first + rx_nheld + rx_nready <=
- * AVPS_NET_RX_BUFS. Each owns a run of rxseg, the runs in the same order, with
- * holes where refused buffers or unused room were; rx_segs_used is where the
- * last run ends. net_rx_pack_() closes the gaps before the pool takes more. */
-
-/* The held buffers. */
-static struct avps_vq_req *net_rx_held_(struct avps_net_pair *pp)
-{
-    return &pp->rxheld[pp->rx_first];
-}
-
-/* Forget held buffers [0, k) (their used entries are in the batch, k <=
- * rx_nheld) and keep the rest, and the ready ones behind them. */
+/* Forget held buffers [0, k) (their used entries are in the batch) and keep
+ * the rest. */
 static void net_rx_drop_held_(struct avps_net_pair *pp, uint8_t k)
 {
-    pp->rx_first = (uint8_t)(pp->rx_first + k);
-    pp->rx_nheld = (uint8_t)(pp->rx_nheld - k);
-}
+    uint16_t first;
+    uint16_t nsegs;
+    uint16_t at;
 
-/* Take the buffer after the held ones (just taken off the ready ones) out of
- * the pool: the held ones move up into its place. */
-static void net_rx_take_out_(struct avps_net_pair *pp)
-{
-    struct avps_vq_req *held = net_rx_held_(pp);
+    if (k >= pp->rx_nheld) {
+        pp->rx_nheld = 0;
+        pp->rx_segs_used = 0;
+        return;
+    }
+    /* Held buffers own consecutive runs of rxseg, in order. */
+    first = 0;
+    for (uint8_t i = 0; i < k; i++) {
+        first = (uint16_t)(first + pp->rxheld[i].n_wr);
+    }
+    nsegs = (uint16_t)(pp->rx_segs_used - first);
+    (void)memmove(pp->rxseg, &pp->rxseg[first], (size_t)nsegs * sizeof pp->rxseg[0]);
+    at = 0;
+    for (uint8_t i = k; i < pp->rx_nheld; i++) {
+        struct avps_vq_req *r = &pp->rxheld[i - k];
 
-    (void)memmove(&held[1], held, (size_t)pp->rx_nheld * sizeof held[0]);
-    pp->rx_first++;
-}
-
-/* With nothing ready: move the held buffers and their segments to the front
- * of the pool, so that everything after them is free. */
-static void net_rx_pack_(struct avps_net_pair *pp)
-{
-    uint16_t at = 0;
-
-    for (uint8_t i = 0; i < pp->rx_nheld; i++) {
-        struct avps_vq_req *r = &pp->rxheld[i];
-
-        if (pp->rx_first != 0u) {
-            *r = pp->rxheld[pp->rx_first + i];
-        }
-        /* Runs keep their order: the destination is never after the source. */
-        (void)memmove(&pp->rxseg[at], r->seg, (size_t)r->n_wr * sizeof pp->rxseg[0]);
+        *r = pp->rxheld[i];
         r->seg = &pp->rxseg[at];
         at = (uint16_t)(at + r->n_wr);
     }
-    pp->rx_first = 0;
-    pp->rx_segs_used = at;
+    pp->rx_nheld = (uint8_t)(pp->rx_nheld - k);
+    pp->rx_segs_used = nsegs;
 }
 
 /* The used entries of one receive call, returned to the driver together. Room
@@ -836,7 +812,6 @@ struct net_rx_batch {
     struct avps_vq *vq;
     uint64_t bytes; /* frames and bytes in used[], counted once published */
     uint32_t pkts;
-    uint32_t left; /* frames of the call from the one being handled on */
     uint16_t n;
     struct avps_vq_used used[NET_RX_USED];
 };
@@ -893,10 +868,8 @@ static void net_rx_refuse_(struct net_rx_batch *b, struct avps_net_pair *pp, uin
     struct avps_net *net = b->net;
 
     if (neg_(net, NF_IN_ORDER)) {
-        const struct avps_vq_req *held = net_rx_held_(pp);
-
         for (uint8_t i = 0; i < pp->rx_nheld; i++) {
-            net_rx_unused_(b, held[i].id);
+            net_rx_unused_(b, pp->rxheld[i].id);
         }
         net_rx_drop_held_(pp, pp->rx_nheld);
     }
@@ -905,123 +878,61 @@ static void net_rx_refuse_(struct net_rx_batch *b, struct avps_net_pair *pp, uin
     avps_dev_report_(&net->dev, AVPS_EV_DEV_REQUEST, ((uint64_t)q << 16) | id, detail);
 }
 
-/* Bytes the held buffers can take. */
-static uint64_t net_rx_held_room_(const struct avps_net_pair *pp)
-{
-    const struct avps_vq_req *held = &pp->rxheld[pp->rx_first];
-    uint64_t have = 0;
-
-    for (uint8_t i = 0; i < pp->rx_nheld; i++) {
-        have += held[i].wr_len;
-    }
-    return have;
-}
-
-/* With nothing ready: take up to as many buffers as the call has frames left
- * (b->left) and the pool has room for, with one avps_vq_pop_n(), each into its
- * own slice of the free segments. A chain that needs more than its slice ends
- * the batch before it; alone, it then gets every free segment. Returns 1 when
- * buffers are ready, 0 when a chain that fits no pool was returned unused (look
- * again), AVPS_E_NOSPC when the held buffers fill the pool (or leave too few
- * segments for the next chain), AVPS_E_AGAIN when the ring is empty, or
- * AVPS_E_STATE when the queue broke. */
-static int net_rx_fill_(struct net_rx_batch *b, uint16_t q, struct avps_net_pair *pp)
-{
-    struct avps_vq_req *reqs;
-    uint32_t free_segs;
-    uint32_t slice;
-    uint32_t m;
-    uint16_t id;
-    int r;
-
-    net_rx_pack_(pp);
-    if ((pp->rx_nheld == AVPS_NET_RX_BUFS) || (pp->rx_segs_used == AVPS_NET_RX_SEGS)) {
-        return AVPS_E_NOSPC;
-    }
-    free_segs = AVPS_NET_RX_SEGS - (uint32_t)pp->rx_segs_used;
-    m = AVPS_NET_RX_BUFS - (uint32_t)pp->rx_nheld;
-    if (m > b->left) {
-        m = b->left;
-    }
-    if (m > free_segs) {
-        m = free_segs;
-    }
-    slice = free_segs; /* m >= 1: the call has a frame, the pool room */
-    if (m > 1u) {
-        slice = free_segs / m;
-    }
-    reqs = &pp->rxheld[pp->rx_nheld];
-    for (uint32_t i = 0; i < m; i++) {
-        reqs[i].seg = &pp->rxseg[pp->rx_segs_used + (i * slice)];
-        reqs[i].seg_max = (uint16_t)slice;
-    }
-    r = avps_vq_pop_n(b->vq, reqs, m);
-    if ((r == AVPS_E_NOSPC) && (m > 1u)) {
-        reqs[0].seg_max = (uint16_t)free_segs;
-        r = avps_vq_pop_n(b->vq, reqs, 1u);
-    }
-    if (r > 0) {
-        const uint32_t got = (uint32_t)r;
-        const struct avps_vq_req *last = &reqs[got - 1u];
-
-        /* The last one's run ends the runs in use (the one taken alone is
-         * the first: no slices before it). */
-        pp->rx_nready = (uint8_t)got;
-        pp->rx_segs_used = (uint16_t)(pp->rx_segs_used + ((got - 1u) * slice) + last->n_rd +
-                                      last->n_wr);
-        return 1;
-    }
-    if (r == AVPS_E_NOSPC) {
-        if (pp->rx_nheld != 0u) {
-            return AVPS_E_NOSPC; /* fits an empty pool, not this one */
-        }
-        if (avps_vq_skip(b->vq, &id) != 1) {
-            return AVPS_E_STATE;
-        }
-        net_rx_refuse_(b, pp, q, id, AVPS_NET_RX_SEGS);
-        return 0;
-    }
-    return (r == 0) ? AVPS_E_AGAIN : AVPS_E_STATE;
-}
-
 /* Take receive buffers until they hold need bytes (mrg) or one buffer is
- * held (not mrg), the ready ones first. Returns 1 when enough are held,
- * AVPS_E_AGAIN when the ring ran dry, AVPS_E_NOSPC when the frame can never
- * fit what may be held, or AVPS_E_STATE when the queue broke. Unusable
- * buffers go into the batch. */
+ * held (not mrg). Returns 1 when enough are held, AVPS_E_AGAIN when the ring
+ * ran dry, AVPS_E_NOSPC when the frame can never fit what may be held, or
+ * AVPS_E_STATE when the queue broke. Unusable buffers go into the batch. */
 static int net_rx_gather_(struct net_rx_batch *b, uint16_t q, struct avps_net_pair *pp,
                           uint32_t need, bool mrg)
 {
-    uint64_t have = net_rx_held_room_(pp);
+    struct avps_vq *vq = b->vq;
+    uint64_t have = 0;
 
+    for (uint8_t i = 0; i < pp->rx_nheld; i++) {
+        have += pp->rxheld[i].wr_len;
+    }
     /* Bounded: each pass holds one more buffer (at most AVPS_NET_RX_BUFS) or
-     * returns one unusable buffer, of which the ring has at most its size. */
+     * returns one malformed buffer, of which the ring has at most its size. */
     while (mrg ? (have < need) : (pp->rx_nheld == 0u)) {
         struct avps_vq_req *r;
+        int err;
 
-        if (pp->rx_nready == 0u) {
-            const int err = net_rx_fill_(b, q, pp);
-
-            if (err == 0) {
-                continue;
-            }
-            if (err != 1) {
-                return err;
-            }
+        if ((pp->rx_nheld == AVPS_NET_RX_BUFS) || (pp->rx_segs_used == AVPS_NET_RX_SEGS)) {
+            return AVPS_E_NOSPC;
         }
-        r = &net_rx_held_(pp)[pp->rx_nheld];
-        pp->rx_nready--;
+        r = &pp->rxheld[pp->rx_nheld];
+        r->seg = &pp->rxseg[pp->rx_segs_used];
+        r->seg_max = (uint16_t)(AVPS_NET_RX_SEGS - pp->rx_segs_used);
+        err = avps_vq_pop(vq, r);
+        if (err == AVPS_E_NOSPC) {
+            uint16_t id;
+
+            if (pp->rx_nheld != 0u) {
+                return AVPS_E_NOSPC; /* fits an empty pool, not this one */
+            }
+            if (avps_vq_skip(vq, &id) != 1) {
+                return AVPS_E_STATE;
+            }
+            net_rx_refuse_(b, pp, q, id, AVPS_NET_RX_SEGS);
+            continue;
+        }
+        if (err == 0) {
+            return AVPS_E_AGAIN;
+        }
+        if (err < 0) {
+            return AVPS_E_STATE;
+        }
         /* §5.1.6.3: receive buffers are device-writable; with MRG_RXBUF each
          * holds at least the header (§5.1.6.3.1). */
         if ((r->n_rd != 0u) || (r->wr_len == 0u) || (mrg && (r->wr_len < AVPS_NET_HDR_LEN))) {
-            const uint16_t id = r->id;
-            const uint32_t rd_len = r->rd_len;
-
-            net_rx_take_out_(pp);
-            net_rx_refuse_(b, pp, q, id, rd_len);
-            have = net_rx_held_room_(pp); /* fewer now with IN_ORDER */
+            net_rx_refuse_(b, pp, q, r->id, r->rd_len);
+            have = 0;
+            for (uint8_t i = 0; i < pp->rx_nheld; i++) {
+                have += pp->rxheld[i].wr_len; /* fewer now with IN_ORDER */
+            }
             continue;
         }
+        pp->rx_segs_used = (uint16_t)(pp->rx_segs_used + r->n_wr);
         pp->rx_nheld++;
         have += r->wr_len;
     }
@@ -1072,7 +983,6 @@ static int net_rx_frame_(struct net_rx_batch *b, struct avps_net_pair *pp, uint1
     struct avps_net *net = b->net;
     const bool mrg = neg_(net, NF_MRG_RXBUF);
     const uint32_t need = AVPS_NET_HDR_LEN + len;
-    const struct avps_vq_req *held;
     struct avps_virtio_net_hdr h;
     struct avps_vq_used *used;
     uint64_t room = 0;
@@ -1089,8 +999,7 @@ static int net_rx_frame_(struct net_rx_batch *b, struct avps_net_pair *pp, uint1
         net->stats.rx_no_buffers++;
         return r;
     }
-    held = net_rx_held_(pp);
-    if ((r == AVPS_E_NOSPC) || ((r == 1) && !mrg && (held[0].wr_len < need))) {
+    if ((r == AVPS_E_NOSPC) || ((r == 1) && !mrg && (pp->rxheld[0].wr_len < need))) {
         /* More than the buffers we may hold, or (§5.1.6.3.2) more than the one
          * buffer allowed without MRG_RXBUF: the frame cannot be delivered;
          * the buffers stay for the next one. */
@@ -1103,14 +1012,14 @@ static int net_rx_frame_(struct net_rx_batch *b, struct avps_net_pair *pp, uint1
     }
     /* The buffers the frame takes: the held ones hold at least need bytes. */
     while ((room < need) && (nb < pp->rx_nheld)) {
-        room += held[nb].wr_len;
+        room += pp->rxheld[nb].wr_len;
         nb++;
     }
     net_rx_room_(b, nb);
     used = &b->used[b->n];
     /* The frame first, from offset 12 of the first buffer on (§5.1.6.4). */
     for (uint8_t i = 0; i < nb; i++) {
-        const struct avps_vq_req *rb = &held[i];
+        const struct avps_vq_req *rb = &pp->rxheld[i];
         uint32_t at = 0;
         uint32_t chunk;
 
@@ -1140,7 +1049,7 @@ static int net_rx_frame_(struct net_rx_batch *b, struct avps_net_pair *pp, uint1
         }
     }
     h.num_buffers = avps_to_le16(nb);
-    (void)avps_vq_req_write(b->vq, &held[0], 0, &h, AVPS_NET_HDR_LEN);
+    (void)avps_vq_req_write(b->vq, &pp->rxheld[0], 0, &h, AVPS_NET_HDR_LEN);
     /* All buffers of the frame in this batch: one index update for them. */
     b->n = (uint16_t)(b->n + nb);
     b->pkts++;
@@ -1165,10 +1074,8 @@ static int net_rx_burst_(struct avps_net *net, uint16_t pair, const struct avps_
     b.vq = &net->dev.queues[q].vq;
     b.bytes = 0;
     b.pkts = 0;
-    b.left = 0;
     b.n = 0;
     for (k = 0; k < n; k++) {
-        b.left = (uint32_t)(n - k);
         r = net_rx_frame_(&b, &net->pairs[p], q, frames[k].off,
                           (const uint8_t *)frames[k].data, frames[k].len);
         if (r == AVPS_E_STATE) {
